@@ -1,0 +1,292 @@
+package meta
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/relink/relink/providers"
+)
+
+// GraphError is the "error" object of a Graph API error response.
+type GraphError struct {
+	Message     string          `json:"message"`
+	Type        string          `json:"type"`
+	Code        int             `json:"code"`
+	Subcode     int             `json:"error_subcode"`
+	IsTransient bool            `json:"is_transient"`
+	UserTitle   string          `json:"error_user_title"`
+	UserMessage string          `json:"error_user_msg"`
+	FBTraceID   string          `json:"fbtrace_id"`
+	ErrorData   json.RawMessage `json:"error_data,omitempty"`
+	codePresent bool
+}
+
+// UnmarshalJSON accepts codes sent as numbers or numeric strings, as proxies sometimes do.
+func (g *GraphError) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Message      string          `json:"message"`
+		Type         string          `json:"type"`
+		Code         json.RawMessage `json:"code"`
+		Subcode      json.RawMessage `json:"error_subcode"`
+		DebugSubcode json.RawMessage `json:"subcode"`
+		IsTransient  json.RawMessage `json:"is_transient"`
+		UserTitle    string          `json:"error_user_title"`
+		UserMessage  string          `json:"error_user_msg"`
+		FBTraceID    string          `json:"fbtrace_id"`
+		ErrorData    json.RawMessage `json:"error_data"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*g = GraphError{Message: raw.Message, Type: raw.Type, UserTitle: raw.UserTitle,
+		UserMessage: raw.UserMessage, FBTraceID: raw.FBTraceID, ErrorData: raw.ErrorData}
+	g.Code, g.codePresent = jsonInt(raw.Code)
+	g.Subcode, _ = jsonInt(raw.Subcode)
+	if g.Subcode == 0 { // debug_token's data.error names it "subcode"
+		g.Subcode, _ = jsonInt(raw.DebugSubcode)
+	}
+	s := strings.Trim(string(raw.IsTransient), `"`)
+	g.IsTransient = s == "true" || s == "1"
+	return nil
+}
+
+func jsonInt(raw json.RawMessage) (int, bool) {
+	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	if s == "" || s == "null" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return n, true
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f > -1e9 && f < 1e9 {
+		return int(f), true
+	}
+	return 0, false
+}
+
+// Ops that change how an invalid token is read: an invalid input to the long-lived
+// exchange means the token can no longer be renewed.
+const (
+	OpExchange = "exchange_token"
+)
+
+var scopeInMessage = regexp.MustCompile(`\b(ads_management|ads_read|business_management|pages_[a-z_]+|instagram_[a-z_]+|read_insights|leads_retrieval|catalog_management|public_profile|email)\b`)
+
+// Classify maps a Graph API response (status, headers, body) to a classified error.
+// It never panics, whatever the body holds.
+func Classify(op string, status int, header http.Header, body []byte) *providers.Error {
+	e := &providers.Error{Provider: "meta", Op: op, HTTPStatus: status, Reason: providers.ReasonUnknown}
+	if header != nil {
+		e.RequestID = header.Get("X-FB-Request-ID")
+		if e.RequestID == "" {
+			e.RequestID = header.Get("x-fb-trace-id")
+		}
+	}
+	var env struct {
+		Error *GraphError `json:"error"`
+	}
+	if len(body) > 0 && json.Unmarshal(body, &env) == nil && env.Error != nil && (env.Error.codePresent || env.Error.Message != "") {
+		ApplyGraphError(e, *env.Error)
+	} else {
+		classifyStatus(e, status, body)
+	}
+	applyUsageHeaders(e, header)
+	return e
+}
+
+// ApplyGraphError fills e from a Graph error object (the response's "error" or
+// debug_token's data.error) and names the reason.
+func ApplyGraphError(e *providers.Error, g GraphError) {
+	e.Code, e.Subcode, e.Type = g.Code, g.Subcode, g.Type
+	e.Message = truncate(g.Message, 500)
+	e.UserTitle, e.UserMessage = truncate(g.UserTitle, 200), truncate(g.UserMessage, 500)
+	e.FBTraceID = truncate(g.FBTraceID, 64)
+	e.Transient = g.IsTransient
+	e.Reason, e.Retryable = reasonForCode(e.Op, g.Code, g.Subcode, g.IsTransient)
+	if e.Reason == providers.ReasonMissingPermission {
+		e.Scope = scopeInMessage.FindString(g.Message)
+	}
+	if e.Reason == providers.ReasonUnknown && e.HTTPStatus >= 500 {
+		e.Reason, e.Retryable = providers.ReasonProviderUnavailable, true
+	}
+	switch e.Reason {
+	case providers.ReasonRateLimited:
+		e.RetryAfter = 5 * time.Minute
+	case providers.ReasonProviderUnavailable:
+		e.RetryAfter = 30 * time.Second
+	}
+}
+
+func reasonForCode(op string, code, subcode int, transient bool) (providers.Reason, bool) {
+	switch {
+	case code == 190 || code == 102:
+		switch subcode {
+		case 458:
+			return providers.ReasonAppRemoved, false
+		case 459:
+			return providers.ReasonSecurityCheckpoint, false
+		case 460:
+			return providers.ReasonPasswordChanged, false
+		case 463:
+			return providers.ReasonTokenExpired, false
+		case 464:
+			return providers.ReasonUnconfirmedAccount, false
+		case 467:
+			return providers.ReasonSessionInvalidated, false
+		case 492:
+			return providers.ReasonLostAssetRole, false
+		}
+		if op == OpExchange {
+			return providers.ReasonRefreshTokenInvalid, false
+		}
+		if code == 102 {
+			return providers.ReasonSessionInvalidated, false
+		}
+		return providers.ReasonTokenExpired, false
+	case code == 10 || (code >= 200 && code <= 299):
+		return providers.ReasonMissingPermission, false
+	case code == 100 && subcode == 33:
+		// "Object with ID ... does not exist, cannot be loaded due to missing permissions"
+		return providers.ReasonLostAssetRole, false
+	case code == 1 || code == 2:
+		return providers.ReasonProviderUnavailable, true
+	case code == 4 || code == 17 || code == 32 || code == 341 || code == 613 || (code >= 80000 && code <= 80014):
+		return providers.ReasonRateLimited, true
+	case code == 368:
+		return providers.ReasonPolicyBlocked, false
+	case transient:
+		return providers.ReasonProviderUnavailable, true
+	}
+	return providers.ReasonUnknown, false
+}
+
+func classifyStatus(e *providers.Error, status int, body []byte) {
+	e.Message = truncate(strings.TrimSpace(stripTags(string(body))), 200)
+	switch {
+	case status == http.StatusTooManyRequests:
+		e.Reason, e.Retryable, e.RetryAfter = providers.ReasonRateLimited, true, time.Minute
+	case status >= 500 || status == 0:
+		e.Reason, e.Retryable, e.RetryAfter = providers.ReasonProviderUnavailable, true, 30*time.Second
+	case status == http.StatusUnauthorized:
+		e.Reason = providers.ReasonTokenExpired
+	case status >= 200 && status < 300:
+		// A 2xx without Graph JSON is a proxy or captive page, not Meta.
+		e.Reason, e.Retryable, e.RetryAfter = providers.ReasonProviderUnavailable, true, 30*time.Second
+	}
+}
+
+var tags = regexp.MustCompile(`<[^>]*>`)
+
+func stripTags(s string) string {
+	if len(s) > 4096 {
+		s = s[:4096]
+	}
+	return strings.Join(strings.Fields(tags.ReplaceAllString(s, " ")), " ")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// Usage is the highest percentage Meta reports in x-app-usage or
+// x-business-use-case-usage, and how long it says to wait.
+type Usage struct {
+	Percent    int
+	RegainWait time.Duration
+}
+
+// ParseUsage reads Meta's usage headers. Unknown or malformed headers read as zero.
+func ParseUsage(h http.Header) Usage {
+	var u Usage
+	if h == nil {
+		return u
+	}
+	for _, name := range []string{"X-App-Usage", "X-Ad-Account-Usage"} {
+		var m map[string]json.RawMessage
+		if json.Unmarshal([]byte(h.Get(name)), &m) == nil {
+			for k, v := range m {
+				n, _ := jsonInt(v)
+				if k == "acc_id_util_pct" || k == "call_count" || k == "total_cputime" || k == "total_time" {
+					u.Percent = max(u.Percent, n)
+				}
+			}
+		}
+	}
+	var buc map[string][]map[string]json.RawMessage
+	if json.Unmarshal([]byte(h.Get("X-Business-Use-Case-Usage")), &buc) == nil {
+		for _, list := range buc {
+			for _, m := range list {
+				for _, k := range []string{"call_count", "total_cputime", "total_time"} {
+					n, _ := jsonInt(m[k])
+					u.Percent = max(u.Percent, n)
+				}
+				mins, _ := jsonInt(m["estimated_time_to_regain_access"])
+				if d := time.Duration(mins) * time.Minute; d > u.RegainWait {
+					u.RegainWait = d
+				}
+			}
+		}
+	}
+	if u.Percent < 0 {
+		u.Percent = 0
+	}
+	if u.RegainWait < 0 {
+		u.RegainWait = 0
+	}
+	return u
+}
+
+func applyUsageHeaders(e *providers.Error, h http.Header) {
+	if h == nil {
+		return
+	}
+	u := ParseUsage(h)
+	if u.RegainWait > 0 && e.Reason == providers.ReasonRateLimited {
+		e.RetryAfter = u.RegainWait
+	}
+	if ra := h.Get("Retry-After"); ra != "" && e.Retryable {
+		if secs, err := strconv.Atoi(ra); err == nil && secs > 0 && secs < 86400 {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		}
+	}
+}
+
+// ClassifyTransport maps a failure to reach Meta at all (timeout, reset, refused,
+// DNS, cut-off body) to provider_unavailable. The error kept inside is redacted.
+func ClassifyTransport(op string, err error) *providers.Error {
+	if pe, ok := providers.AsError(err); ok {
+		return pe
+	}
+	e := &providers.Error{Provider: "meta", Op: op, Reason: providers.ReasonProviderUnavailable,
+		Retryable: true, RetryAfter: 30 * time.Second, Err: providers.SanitizeErr(err)}
+	switch {
+	case err == nil:
+		e.Reason, e.Retryable, e.RetryAfter = providers.ReasonUnknown, false, 0
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Message = "timed out"
+	case errors.Is(err, context.Canceled):
+		e.Message = "cancelled"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		e.Message = "connection reset"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Message = "connection refused"
+	default:
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			e.Message = "timed out"
+		}
+	}
+	return e
+}
