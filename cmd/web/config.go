@@ -1,0 +1,179 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/relink/relink/models"
+)
+
+// configError is a bad setting: start-up stops with one line naming it and exit status 2.
+type configError struct {
+	name string
+	msg  string
+}
+
+func (e *configError) Error() string { return e.name + ": " + e.msg }
+
+// config is everything Relink reads from its environment; see the README's table.
+type config struct {
+	Addr             string
+	BaseURL          *url.URL
+	DatabaseURL      string
+	DataDir          string
+	SessionKeys      [][]byte
+	TokenKeys        [][]byte
+	LogLevel         slog.Level
+	LogFormat        string
+	DemoPassword     string
+	MigrateOnStart   bool
+	TrustedProxyHops int
+}
+
+// SQLitePath is where the embedded database lives.
+func (c config) SQLitePath() string { return filepath.Join(c.DataDir, "relink.db") }
+
+// Postgres reports whether the scale-out database is configured.
+func (c config) Postgres() bool { return models.IsPostgresURL(c.DatabaseURL) }
+
+// loadConfig reads the environment. Keys missing in the embedded default are generated once
+// and kept in DATA_DIR; against PostgreSQL they must be given, so that replicas share them.
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := config{
+		Addr:         get("ADDR", ":8080"),
+		DatabaseURL:  get("DATABASE_URL", ""),
+		DataDir:      get("DATA_DIR", "./data"),
+		DemoPassword: get("DEMO_PASSWORD", "relink-demo"),
+		LogFormat:    get("LOG_FORMAT", "text"),
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return c, &configError{"ADDR", fmt.Sprintf("want host:port such as :8080 (got %q)", c.Addr)}
+	}
+	base := get("BASE_URL", "http://localhost"+portSuffix(c.Addr))
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return c, &configError{"BASE_URL", fmt.Sprintf("want an absolute http(s) URL without a path, such as https://relink.example.com (got %q)", base)}
+	}
+	u.Path = ""
+	c.BaseURL = u
+	if c.DatabaseURL != "" && !models.IsPostgresURL(c.DatabaseURL) {
+		return c, &configError{"DATABASE_URL", "want a postgres:// URL, or leave it empty for SQLite in DATA_DIR"}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		return c, &configError{"LOG_LEVEL", fmt.Sprintf("want debug, info, warn or error (got %q)", getenv("LOG_LEVEL"))}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, &configError{"LOG_FORMAT", fmt.Sprintf("want text or json (got %q)", c.LogFormat)}
+	}
+	if c.MigrateOnStart, err = strconv.ParseBool(get("MIGRATE_ON_START", "false")); err != nil {
+		return c, &configError{"MIGRATE_ON_START", fmt.Sprintf("want true or false (got %q)", getenv("MIGRATE_ON_START"))}
+	}
+	if c.TrustedProxyHops, err = strconv.Atoi(get("TRUSTED_PROXY_HOPS", "0")); err != nil || c.TrustedProxyHops < 0 {
+		return c, &configError{"TRUSTED_PROXY_HOPS", fmt.Sprintf("want a whole number of proxies, 0 or more (got %q)", getenv("TRUSTED_PROXY_HOPS"))}
+	}
+	if len(c.DemoPassword) < models.MinPasswordLength {
+		return c, &configError{"DEMO_PASSWORD", fmt.Sprintf("want at least %d characters", models.MinPasswordLength)}
+	}
+	if c.SessionKeys, err = keysFrom(getenv("SESSION_KEYS"), "SESSION_KEYS", 64); err != nil {
+		return c, err
+	}
+	if c.TokenKeys, err = keysFrom(getenv("TOKEN_KEYS"), "TOKEN_KEYS", 32); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func portSuffix(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	if port == "80" {
+		return ""
+	}
+	return ":" + port
+}
+
+// keysFrom parses a comma-separated list of base64 keys of size bytes each; empty is allowed
+// here and filled in by ensureKeys.
+func keysFrom(list, name string, size int) ([][]byte, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	keys, err := models.ParseKeys(list)
+	if err != nil {
+		return nil, &configError{name, err.Error() + fmt.Sprintf("; want comma-separated base64 keys of %d random bytes", size)}
+	}
+	for i, k := range keys {
+		if len(k) != size {
+			return nil, &configError{name, fmt.Sprintf("key %d is %d bytes; want %d random bytes, base64-encoded (openssl rand -base64 %d)", i+1, len(k), size, size)}
+		}
+	}
+	return keys, nil
+}
+
+// ensureKeys fills missing keys: from DATA_DIR for SQLite (generated on first start), and
+// refuses for PostgreSQL, where every replica must be given the same keys.
+func (c *config) ensureKeys() error {
+	var err error
+	if c.SessionKeys == nil {
+		if c.Postgres() {
+			return &configError{"SESSION_KEYS", "required with PostgreSQL so that every replica shares it (openssl rand -base64 64)"}
+		}
+		if c.SessionKeys, err = keyFile(filepath.Join(c.DataDir, "session.key"), 64); err != nil {
+			return err
+		}
+	}
+	if c.TokenKeys == nil {
+		if c.Postgres() {
+			return &configError{"TOKEN_KEYS", "required with PostgreSQL so that every replica shares it (openssl rand -base64 32)"}
+		}
+		if c.TokenKeys, err = keyFile(filepath.Join(c.DataDir, "token.key"), 32); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keyFile reads a key kept in path, or generates and keeps one there.
+func keyFile(path string, size int) ([][]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		k, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(k) != size {
+			return nil, fmt.Errorf("%s is damaged: remove it to generate a new key (sessions or stored tokens made with the old one stop working)", path)
+		}
+		return [][]byte{k}, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	k := make([]byte, size)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("keep key in %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		return nil, fmt.Errorf("keep key in %s: %w", path, err)
+	}
+	return [][]byte{k}, f.Close()
+}

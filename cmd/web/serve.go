@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/relink/relink/handlers"
+	"github.com/relink/relink/models"
+	"github.com/relink/relink/static"
+)
+
+// serve runs the web server until ctx is cancelled, then shuts down gracefully.
+func serve(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	demo := fs.Bool("demo", false, "seed the demo agency on an empty database, PostgreSQL included")
+	if err := fs.Parse(args); err != nil {
+		return &usageError{"serve: " + err.Error()}
+	}
+	started := time.Now()
+	cfg, err := loadConfig(e.getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.ensureKeys(); err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, cfg)
+
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := prepareSchema(ctx, cfg, store, log); err != nil {
+		return err
+	}
+	var seeded bool
+	if !cfg.Postgres() || *demo {
+		if seeded, err = store.SeedDemo(ctx, cfg.DemoPassword); err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+
+	app, err := handlers.New(handlers.Config{
+		Store:            store,
+		Sessions:         handlers.NewCookieStore(cfg.SessionKeys, cfg.BaseURL.Scheme == "https"),
+		Log:              log,
+		Static:           static.Files,
+		TrustedProxyHops: cfg.TrustedProxyHops,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           app.Routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	printWelcome(e.stdout, cfg, seeded || (!cfg.Postgres() || *demo), time.Since(started))
+	log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "database", store.Dialect(),
+		"version", version(), "startup", time.Since(started).Round(time.Millisecond))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, cfg config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openStore(ctx context.Context, cfg config) (*models.Store, error) {
+	store, err := models.Open(ctx, models.OpenOptions{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath()})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return store, nil
+}
+
+// prepareSchema migrates the embedded SQLite database on every start; PostgreSQL only with
+// MIGRATE_ON_START=true, and otherwise refuses to serve an unmigrated schema.
+func prepareSchema(ctx context.Context, cfg config, store *models.Store, log *slog.Logger) error {
+	if !cfg.Postgres() || cfg.MigrateOnStart {
+		n, err := store.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			log.Info("applied migrations", "count", n)
+		}
+		return nil
+	}
+	if err := store.CheckMigrated(ctx); err != nil {
+		if errors.Is(err, models.ErrNotMigrated) {
+			return fmt.Errorf("%w; run `relink migrate` first, or set MIGRATE_ON_START=true", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// printWelcome tells a newcomer where Relink is and how to sign in.
+func printWelcome(w io.Writer, cfg config, demo bool, startup time.Duration) {
+	fmt.Fprintf(w, "\nRelink %s is running at %s (started in %s)\n", version(), cfg.BaseURL, startup.Round(time.Millisecond))
+	if !demo {
+		fmt.Fprintln(w)
+		return
+	}
+	fmt.Fprintf(w, "\nDemo logins (password %q):\n", cfg.DemoPassword)
+	for _, l := range models.DemoLogins {
+		fmt.Fprintf(w, "  %-22s %-14s %s\n", l.Email, l.Role, l.Where)
+	}
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/relink/relink/models"
+)
+
+// userCommand runs `user add`: it creates a user with a role. The password comes from
+// standard input so that it never sits in shell history or the process list.
+func userCommand(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return &usageError{"usage: relink user add --email EMAIL --role ROLE (--agency NAME|ID | --sub-account ID) [--name NAME]"}
+	}
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	email := fs.String("email", "", "email address")
+	name := fs.String("name", "", "display name")
+	roleName := fs.String("role", "", "role")
+	agency := fs.String("agency", "", "agency name or id, for agency roles")
+	subAccount := fs.Int64("sub-account", 0, "sub-account id, for account roles")
+	if err := fs.Parse(args[1:]); err != nil {
+		return &usageError{"user add: " + err.Error()}
+	}
+	role, ok := models.ParseRole(*roleName)
+	switch {
+	case *email == "":
+		return &usageError{"user add: --email is required"}
+	case !ok:
+		return &usageError{fmt.Sprintf("user add: --role %q is not one of agency_owner, agency_admin, agency_user, account_admin, account_user, support", *roleName)}
+	case role.IsAgencyRole() && *agency == "":
+		return &usageError{"user add: an agency role needs --agency NAME or ID"}
+	case role.IsAccountRole() && *subAccount == 0:
+		return &usageError{"user add: an account role needs --sub-account ID"}
+	}
+	password, err := readPassword(e.stdin)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e.getenv)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.CheckMigrated(ctx); err != nil {
+		return fmt.Errorf("%w; run `relink migrate` first", err)
+	}
+
+	var where string
+	var addMembership func(userID int64) error
+	switch {
+	case role.IsAgencyRole():
+		a, err := findAgency(ctx, store, *agency)
+		if err != nil {
+			return err
+		}
+		where = "agency " + a.Name
+		addMembership = func(id int64) error { return store.AddAgencyMembership(ctx, id, a.ID, role) }
+	case role.IsAccountRole():
+		sa, err := store.SubAccountByID(ctx, *subAccount)
+		if errors.Is(err, models.ErrNotFound) {
+			return fmt.Errorf("user add: no sub-account with id %d", *subAccount)
+		} else if err != nil {
+			return err
+		}
+		where = "sub-account " + sa.Name
+		addMembership = func(id int64) error { return store.AddAccountMembership(ctx, id, sa.ID, role) }
+	default:
+		where = "every agency (read-only)"
+	}
+	u, err := store.CreateUser(ctx, models.NewUser{Email: *email, Name: *name, Password: password, Support: role == models.RoleSupport})
+	if errors.Is(err, models.ErrConflict) {
+		return fmt.Errorf("user add: a user with email %s already exists", *email)
+	} else if err != nil {
+		return err
+	}
+	if addMembership != nil {
+		if err := addMembership(u.ID); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "created user %s (id %d) as %s of %s\n", u.Email, u.ID, role, where)
+	return nil
+}
+
+// readPassword reads the first line of r.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if len(pw) < models.MinPasswordLength {
+		return "", &usageError{fmt.Sprintf("user add: the password on standard input must have at least %d characters", models.MinPasswordLength)}
+	}
+	return pw, nil
+}
+
+func findAgency(ctx context.Context, store *models.Store, nameOrID string) (models.Agency, error) {
+	if id, err := strconv.ParseInt(nameOrID, 10, 64); err == nil {
+		a, err := store.AgencyByID(ctx, id)
+		if errors.Is(err, models.ErrNotFound) {
+			return a, fmt.Errorf("user add: no agency with id %d", id)
+		}
+		return a, err
+	}
+	a, err := store.AgencyByName(ctx, nameOrID)
+	if errors.Is(err, models.ErrNotFound) {
+		return a, fmt.Errorf("user add: no agency named %q", nameOrID)
+	}
+	return a, err
+}

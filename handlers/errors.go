@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/relink/relink/models"
+	"github.com/relink/relink/views/layouts"
+	"github.com/relink/relink/views/pages"
+)
+
+// handlerFunc is how every Relink handler is written: it returns an error instead of
+// writing an error response itself, and one place turns that error into a page.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Error is an error with a status and a message safe to show; the wrapped error is only logged.
+type Error struct {
+	Status  int
+	Title   string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// errNotFound is the page for anything missing or belonging to another tenant.
+func errNotFound(err error) *Error {
+	return &Error{Status: http.StatusNotFound, Title: "Page not found",
+		Message: "This page does not exist, or you do not have access to it.", Err: err}
+}
+
+func errForbidden(msg string) *Error {
+	return &Error{Status: http.StatusForbidden, Title: "Not allowed", Message: msg}
+}
+
+// toError maps any error to the status and safe message shown to the user.
+func toError(err error) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, models.ErrNotFound):
+		return errNotFound(err)
+	default:
+		return &Error{Status: http.StatusInternalServerError, Title: "Something went wrong",
+			Message: "Relink could not complete this request. Please try again in a moment.", Err: err}
+	}
+}
+
+// handle adapts a handlerFunc: errors are logged (5xx at Error, 4xx at Warn) and rendered as
+// the error page; a request the client cancelled is neither.
+func (a *App) handle(fn handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := fn(w, r)
+		if err == nil {
+			return
+		}
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			return
+		}
+		a.renderError(w, r, toError(err))
+	}
+}
+
+// renderError logs e and writes the error page with its status.
+func (a *App) renderError(w http.ResponseWriter, r *http.Request, e *Error) {
+	ctx := r.Context()
+	level := slog.LevelWarn
+	if e.Status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.Int("status", e.Status), slog.String("request_id", RequestID(ctx))}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("error", e.Err.Error()))
+	}
+	a.log.LogAttrs(ctx, level, e.Title, attrs...)
+
+	p := layouts.Page{Title: e.Title}
+	if pr := principalFrom(ctx); pr != nil {
+		p.Email = pr.User.Email
+	}
+	view := pages.ErrorView{Status: e.Status, Title: e.Title, Message: e.Message, RequestID: RequestID(ctx)}
+	a.render(w, r, e.Status, pages.Error(p, view))
+}

@@ -1,0 +1,173 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/relink/relink/models"
+)
+
+// contentSecurityPolicy allows only Relink's own scripts and styles: no inline script.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requestID gives every request an id, kept in the context, logged and shown on error pages.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(withRequestID(r.Context(), id)))
+	})
+}
+
+// logRequests writes one line per request. It logs the path only: query strings can carry
+// OAuth codes and states, so they are never logged.
+func (a *App) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Int("bytes", ww.BytesWritten()),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("ip", middleware.GetClientIP(r.Context())),
+			slog.String("request_id", RequestID(r.Context())),
+		}
+		if p := principalFrom(r.Context()); p != nil {
+			attrs = append(attrs, slog.Int64("user_id", p.User.ID))
+		}
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	})
+}
+
+// recoverPanics turns a panic into the 500 page, logging the stack but never showing it.
+func (a *App) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				a.log.Error("panic", "request_id", RequestID(r.Context()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				a.renderError(w, r, toError(errors.New("panic")))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOrigin refuses unsafe requests from other origins (CSRF) with the standard library's
+// Fetch-metadata and Origin checks.
+func (a *App) crossOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.renderError(w, r, errForbidden("This request came from another site and was refused."))
+	}))
+	return cop.Handler(next)
+}
+
+// requireUser loads the signed-in user and their memberships; without one, pages redirect
+// to the login page and htmx requests get 401.
+func (a *App) requireUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := a.sessionUserID(r)
+		if id == 0 {
+			a.redirectToLogin(w, r)
+			return
+		}
+		p, err := a.store.LoadPrincipal(r.Context(), id)
+		if errors.Is(err, models.ErrNotFound) {
+			_ = a.endSession(w, r)
+			a.redirectToLogin(w, r)
+			return
+		}
+		if err != nil {
+			a.renderError(w, r, toError(err))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), &p)))
+	})
+}
+
+func (a *App) redirectToLogin(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", "/login")
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	target := "/login"
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// supportReadOnly refuses every unsafe method to platform support, who may only look.
+func (a *App) supportReadOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := principalFrom(r.Context()); p != nil && p.IsSupport() && !isSafeMethod(r.Method) && r.URL.Path != "/logout" {
+			a.renderError(w, r, errForbidden("Support access is read-only."))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isSafeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// loadTenant loads the sub-account named in the URL, scoped to the user's memberships.
+// One the user cannot reach is a 404, exactly like one that does not exist.
+func (a *App) loadTenant(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(chi.URLParam(r, "subAccountID"), 10, 64)
+		if err != nil || id <= 0 {
+			a.renderError(w, r, errNotFound(err))
+			return
+		}
+		p := principalFrom(r.Context())
+		ref, role, err := a.store.SubAccountFor(r.Context(), *p, id)
+		if err != nil {
+			a.renderError(w, r, toError(err))
+			return
+		}
+		if r.Method == http.MethodGet && r.Header.Get("HX-Request") != "true" {
+			a.rememberSubAccount(w, r, id)
+		}
+		next.ServeHTTP(w, r.WithContext(withTenant(r.Context(), &Tenant{SubAccount: ref, Role: role})))
+	})
+}

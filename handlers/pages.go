@@ -1,0 +1,102 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/relink/relink/models"
+	"github.com/relink/relink/views/components"
+	"github.com/relink/relink/views/pages"
+)
+
+// home sends the user to the last sub-account they used, or to the overview.
+func (a *App) home(w http.ResponseWriter, r *http.Request) error {
+	if id := a.lastSubAccount(r); id != 0 {
+		_, _, err := a.store.SubAccountFor(r.Context(), *principalFrom(r.Context()), id)
+		switch {
+		case err == nil:
+			http.Redirect(w, r, string(components.SubAccountURL(id)), http.StatusSeeOther)
+			return nil
+		case !errors.Is(err, models.ErrNotFound):
+			return err
+		}
+	}
+	http.Redirect(w, r, "/agency", http.StatusSeeOther)
+	return nil
+}
+
+// overview shows every reachable sub-account's connections by status.
+func (a *App) overview(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	rows, err := a.store.Overview(r.Context(), *p)
+	if err != nil {
+		return err
+	}
+	var groups []pages.AgencyGroup
+	for _, row := range rows {
+		if n := len(groups); n == 0 || groups[n-1].Rows[0].AgencyID != row.AgencyID {
+			groups = append(groups, pages.AgencyGroup{Name: row.AgencyName})
+		}
+		g := &groups[len(groups)-1]
+		g.Rows = append(g.Rows, row)
+	}
+	page, err := a.page(w, r, "Overview", "overview")
+	if err != nil {
+		return err
+	}
+	a.render(w, r, http.StatusOK, pages.Overview(page, groups))
+	return nil
+}
+
+// switchAccount searches the reachable sub-accounts: the header dropdown's results as an
+// htmx fragment, or the full list as a page without JavaScript.
+func (a *App) switchAccount(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) > 100 {
+		q = q[:100]
+	}
+	if r.Header.Get("HX-Request") == "true" {
+		res, err := a.store.SearchSubAccounts(r.Context(), *p, q, switcherSize)
+		if err != nil {
+			return err
+		}
+		props := components.SwitcherProps{Query: q, Results: res.Results, Total: res.Total}
+		a.render(w, r, http.StatusOK, components.SwitcherResults(props))
+		return nil
+	}
+	res, err := a.store.SearchSubAccounts(r.Context(), *p, q, switchPageSize)
+	if err != nil {
+		return err
+	}
+	page, err := a.page(w, r, "Switch to an account", "")
+	if err != nil {
+		return err
+	}
+	props := components.SwitcherProps{Query: q, Results: res.Results, Total: res.Total}
+	a.render(w, r, http.StatusOK, pages.SwitchPage(page, props))
+	return nil
+}
+
+// switchPageSize bounds the no-JavaScript list; beyond it, the search narrows the list.
+const switchPageSize = 1000
+
+// subAccountHome is the sub-account's landing page: its connections.
+func (a *App) subAccountHome(w http.ResponseWriter, r *http.Request) error {
+	t := tenantFrom(r.Context())
+	http.Redirect(w, r, fmt.Sprintf("/accounts/%d/connections", t.SubAccount.ID), http.StatusSeeOther)
+	return nil
+}
+
+// connections is the connections page of a sub-account.
+func (a *App) connections(w http.ResponseWriter, r *http.Request) error {
+	t := tenantFrom(r.Context())
+	page, err := a.page(w, r, t.SubAccount.Name, "connections")
+	if err != nil {
+		return err
+	}
+	a.render(w, r, http.StatusOK, pages.Connections(page, pages.ConnectionsView{SubAccount: t.SubAccount, Role: t.Role}))
+	return nil
+}

@@ -1,0 +1,140 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/relink/relink/views/components"
+)
+
+const (
+	sessionName   = "relink_session"
+	sessionMaxAge = 14 * 24 * time.Hour
+
+	sessUserID  = "uid"
+	sessID      = "sid"
+	sessIssued  = "iat"
+	sessLastSub = "last_sub"
+)
+
+// NewCookieStore builds the session store: the first key pair signs and encrypts, every pair
+// is accepted, so keys rotate by putting a new pair first. Each key is 64 bytes: 32 to sign
+// and 32 to encrypt.
+func NewCookieStore(keys [][]byte, secure bool) *sessions.CookieStore {
+	var pairs [][]byte
+	for _, k := range keys {
+		pairs = append(pairs, k[:32], k[32:64])
+	}
+	s := sessions.NewCookieStore(pairs...)
+	s.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(sessionMaxAge.Seconds()),
+		HttpOnly: true,
+		Secure:   secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	s.MaxAge(s.Options.MaxAge)
+	return s
+}
+
+// session returns the request's session; a cookie that does not decode (old key, tampering)
+// is treated as no session at all.
+func (a *App) session(r *http.Request) *sessions.Session {
+	s, err := a.sessions.Get(r, sessionName)
+	if err != nil {
+		s, _ = a.sessions.New(r, sessionName)
+		s.IsNew = true
+	}
+	return s
+}
+
+// startSession replaces whatever session the browser had with a new one for userID, with a
+// fresh session id, so a session fixed before login is worthless after it.
+func (a *App) startSession(w http.ResponseWriter, r *http.Request, userID int64) error {
+	s := a.session(r)
+	lastSub := s.Values[sessLastSub]
+	s.Values = map[any]any{
+		sessUserID: userID,
+		sessID:     newSessionID(),
+		sessIssued: time.Now().Unix(),
+	}
+	// The last sub-account is a convenience for the same browser; keep it across logins
+	// only when the same user signs in again (checked on use).
+	if lastSub != nil {
+		s.Values[sessLastSub] = lastSub
+	}
+	return s.Save(r, w)
+}
+
+func newSessionID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// endSession deletes the session cookie.
+func (a *App) endSession(w http.ResponseWriter, r *http.Request) error {
+	s := a.session(r)
+	s.Values = map[any]any{}
+	s.Options.MaxAge = -1
+	return s.Save(r, w)
+}
+
+// sessionUserID returns the signed-in user's id, or 0.
+func (a *App) sessionUserID(r *http.Request) int64 {
+	s := a.session(r)
+	id, _ := s.Values[sessUserID].(int64)
+	issued, _ := s.Values[sessIssued].(int64)
+	if id == 0 || time.Since(time.Unix(issued, 0)) > sessionMaxAge {
+		return 0
+	}
+	return id
+}
+
+// addFlash queues a message for the next page.
+func (a *App) addFlash(w http.ResponseWriter, r *http.Request, f components.Flash) {
+	s := a.session(r)
+	s.AddFlash(f.Kind + "\x00" + f.Message)
+	_ = s.Save(r, w)
+}
+
+// takeFlashes returns and clears the queued messages.
+func (a *App) takeFlashes(w http.ResponseWriter, r *http.Request) []components.Flash {
+	s := a.session(r)
+	raw := s.Flashes()
+	if len(raw) == 0 {
+		return nil
+	}
+	_ = s.Save(r, w)
+	out := make([]components.Flash, 0, len(raw))
+	for _, v := range raw {
+		str, _ := v.(string)
+		kind, msg, ok := strings.Cut(str, "\x00")
+		if !ok {
+			continue
+		}
+		out = append(out, components.Flash{Kind: kind, Message: msg})
+	}
+	return out
+}
+
+// rememberSubAccount keeps the last sub-account viewed, for "/" to return to it.
+func (a *App) rememberSubAccount(w http.ResponseWriter, r *http.Request, id int64) {
+	s := a.session(r)
+	if last, _ := s.Values[sessLastSub].(int64); last == id {
+		return
+	}
+	s.Values[sessLastSub] = id
+	_ = s.Save(r, w)
+}
+
+// lastSubAccount returns the sub-account remembered by rememberSubAccount, or 0.
+func (a *App) lastSubAccount(r *http.Request) int64 {
+	id, _ := a.session(r).Values[sessLastSub].(int64)
+	return id
+}

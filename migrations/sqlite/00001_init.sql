@@ -1,0 +1,172 @@
+-- +goose Up
+-- The whole domain of DESIGN.md: tenancy, users, connections, assets, history, outbox.
+
+CREATE TABLE agencies (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT NOT NULL,
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+);
+
+CREATE TABLE sub_accounts (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    agency_id  INTEGER NOT NULL REFERENCES agencies(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL,
+    UNIQUE (agency_id, name)
+);
+
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    email         TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL DEFAULT '',
+    password_hash TEXT NOT NULL,
+    platform_role TEXT NOT NULL DEFAULT '' CHECK (platform_role IN ('', 'support')),
+    last_login_at DATETIME,
+    created_at    DATETIME NOT NULL,
+    updated_at    DATETIME NOT NULL
+);
+
+-- A membership is a role in exactly one agency or exactly one sub-account.
+CREATE TABLE memberships (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id        INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    agency_id      INTEGER REFERENCES agencies(id) ON DELETE CASCADE,
+    sub_account_id INTEGER REFERENCES sub_accounts(id) ON DELETE CASCADE,
+    role           TEXT NOT NULL,
+    created_at     DATETIME NOT NULL,
+    CHECK ((agency_id IS NULL) <> (sub_account_id IS NULL)),
+    CHECK ((agency_id IS NOT NULL AND role IN ('agency_owner', 'agency_admin', 'agency_user'))
+        OR (sub_account_id IS NOT NULL AND role IN ('account_admin', 'account_user')))
+);
+CREATE UNIQUE INDEX memberships_user_agency ON memberships (user_id, agency_id) WHERE agency_id IS NOT NULL;
+CREATE UNIQUE INDEX memberships_user_sub_account ON memberships (user_id, sub_account_id) WHERE sub_account_id IS NOT NULL;
+CREATE INDEX memberships_agency ON memberships (agency_id);
+CREATE INDEX memberships_sub_account ON memberships (sub_account_id);
+
+-- One OAuth grant of one provider user inside one sub-account. Tokens are ciphertext.
+CREATE TABLE connections (
+    id                       INTEGER PRIMARY KEY AUTOINCREMENT,
+    sub_account_id           INTEGER NOT NULL REFERENCES sub_accounts(id) ON DELETE CASCADE,
+    provider                 TEXT NOT NULL,
+    external_user_id         TEXT NOT NULL,
+    external_user_name       TEXT NOT NULL DEFAULT '',
+    scopes                   TEXT NOT NULL DEFAULT '',
+    access_token             BLOB,
+    refresh_token            BLOB,
+    token_expires_at         DATETIME,
+    refresh_expires_at       DATETIME,
+    data_access_expires_at   DATETIME,
+    status                   TEXT NOT NULL DEFAULT 'healthy',
+    reason                   TEXT NOT NULL DEFAULT '',
+    last_error_code          INTEGER NOT NULL DEFAULT 0,
+    last_error_subcode       INTEGER NOT NULL DEFAULT 0,
+    last_error_message       TEXT NOT NULL DEFAULT '',
+    last_checked_at          DATETIME,
+    next_check_at            DATETIME,
+    consecutive_failures     INTEGER NOT NULL DEFAULT 0,
+    total_failures           INTEGER NOT NULL DEFAULT 0,
+    status_changed_at        DATETIME,
+    connected_by_user_id     INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at               DATETIME NOT NULL,
+    updated_at               DATETIME NOT NULL,
+    UNIQUE (sub_account_id, provider, external_user_id)
+);
+CREATE INDEX connections_next_check ON connections (next_check_at) WHERE status <> 'disconnected';
+CREATE INDEX connections_sub_account_status ON connections (sub_account_id, status);
+
+-- What a connection reaches, with the data the refresh icon fetches.
+CREATE TABLE assets (
+    id                     INTEGER PRIMARY KEY AUTOINCREMENT,
+    connection_id          INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    sub_account_id         INTEGER NOT NULL REFERENCES sub_accounts(id) ON DELETE CASCADE,
+    kind                   TEXT NOT NULL CHECK (kind IN ('page', 'ad_account', 'instagram_account', 'dataset', 'linkedin_organization', 'linkedin_ad_account')),
+    external_id            TEXT NOT NULL,
+    parent_external_id     TEXT NOT NULL DEFAULT '',
+    name                   TEXT NOT NULL DEFAULT '',
+    selected               BOOLEAN NOT NULL DEFAULT TRUE,
+    currency               TEXT NOT NULL DEFAULT '',
+    amount_spent           TEXT NOT NULL DEFAULT '',
+    spend_cap              TEXT NOT NULL DEFAULT '',
+    account_status         INTEGER NOT NULL DEFAULT 0,
+    disable_reason         INTEGER NOT NULL DEFAULT 0,
+    tos_accepted           BOOLEAN,
+    user_tasks             TEXT NOT NULL DEFAULT '',
+    funding_source_present BOOLEAN,
+    datasets               TEXT NOT NULL DEFAULT '',
+    last_refreshed_at      DATETIME,
+    last_error_code        INTEGER NOT NULL DEFAULT 0,
+    last_error_message     TEXT NOT NULL DEFAULT '',
+    created_at             DATETIME NOT NULL,
+    updated_at             DATETIME NOT NULL,
+    UNIQUE (connection_id, kind, external_id)
+);
+CREATE INDEX assets_sub_account ON assets (sub_account_id, kind);
+
+-- The history support staff read. Never holds a token.
+CREATE TABLE connection_events (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    sub_account_id    INTEGER NOT NULL REFERENCES sub_accounts(id) ON DELETE CASCADE,
+    connection_id     INTEGER REFERENCES connections(id) ON DELETE SET NULL,
+    asset_id          INTEGER REFERENCES assets(id) ON DELETE SET NULL,
+    kind              TEXT NOT NULL,
+    actor_type        TEXT NOT NULL CHECK (actor_type IN ('user', 'system', 'support')),
+    actor_user_id     INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    old_status        TEXT NOT NULL DEFAULT '',
+    new_status        TEXT NOT NULL DEFAULT '',
+    reason            TEXT NOT NULL DEFAULT '',
+    provider_code     INTEGER NOT NULL DEFAULT 0,
+    provider_subcode  INTEGER NOT NULL DEFAULT 0,
+    provider_message  TEXT NOT NULL DEFAULT '',
+    request_id        TEXT NOT NULL DEFAULT '',
+    detail            TEXT NOT NULL DEFAULT '',
+    created_at        DATETIME NOT NULL
+);
+CREATE INDEX connection_events_connection ON connection_events (connection_id, created_at);
+CREATE INDEX connection_events_sub_account ON connection_events (sub_account_id, created_at);
+
+-- Email outbox: one row per email; the dedupe key makes one incident send one email.
+CREATE TABLE notifications (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    sub_account_id INTEGER REFERENCES sub_accounts(id) ON DELETE CASCADE,
+    connection_id  INTEGER REFERENCES connections(id) ON DELETE SET NULL,
+    kind           TEXT NOT NULL,
+    dedupe_key     TEXT NOT NULL UNIQUE,
+    to_address     TEXT NOT NULL,
+    subject        TEXT NOT NULL,
+    body_text      TEXT NOT NULL,
+    body_html      TEXT NOT NULL DEFAULT '',
+    status         TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    last_error     TEXT NOT NULL DEFAULT '',
+    send_after     DATETIME NOT NULL,
+    sent_at        DATETIME,
+    created_at     DATETIME NOT NULL
+);
+CREATE INDEX notifications_pending ON notifications (status, send_after);
+CREATE INDEX notifications_sub_account ON notifications (sub_account_id, created_at);
+
+-- Who wants which emails, per user and optionally per sub-account.
+CREATE TABLE notification_settings (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id        INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    sub_account_id INTEGER REFERENCES sub_accounts(id) ON DELETE CASCADE,
+    incidents      BOOLEAN NOT NULL DEFAULT TRUE,
+    reminders      BOOLEAN NOT NULL DEFAULT TRUE,
+    digest         BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at     DATETIME NOT NULL,
+    updated_at     DATETIME NOT NULL
+);
+CREATE UNIQUE INDEX notification_settings_user_sub ON notification_settings (user_id, sub_account_id);
+
+-- +goose Down
+DROP TABLE notification_settings;
+DROP TABLE notifications;
+DROP TABLE connection_events;
+DROP TABLE assets;
+DROP TABLE connections;
+DROP TABLE memberships;
+DROP TABLE users;
+DROP TABLE sub_accounts;
+DROP TABLE agencies;

@@ -1,0 +1,213 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ncruces/go-sqlite3/gormlite"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/relink/relink/migrations"
+)
+
+// Dialects Relink runs on.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// Store is Relink's database: every read and write of the domain goes through its methods.
+type Store struct {
+	db      *gorm.DB
+	sql     *sql.DB
+	dialect string
+	now     func() time.Time
+}
+
+// OpenOptions says which database to open.
+type OpenOptions struct {
+	// URL is a postgres:// or postgresql:// URL; empty means the SQLite file SQLitePath.
+	URL string
+	// SQLitePath is the SQLite database file used when URL is empty.
+	SQLitePath string
+	// Now is the clock the store stamps rows with; time.Now when nil.
+	Now func() time.Time
+}
+
+// IsPostgresURL reports whether url names a PostgreSQL database.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// SQLiteDSN is the driver DSN for the SQLite file at path: WAL so readers never wait on the
+// writer, a busy timeout, foreign keys on, and immediate transactions, without which two
+// read-then-write transactions fail with SQLITE_BUSY instead of waiting.
+func SQLiteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(wal)")
+	q.Add("_pragma", "synchronous(normal)")
+	q.Set("_txlock", "immediate")
+	// Fixed-width UTC text keeps times ordered when compared as strings.
+	q.Set("_timefmt", "sqlite")
+	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+}
+
+// Open connects to the database; it does not migrate.
+func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	cfg := &gorm.Config{
+		Logger:         logger.Discard,
+		NowFunc:        func() time.Time { return now().UTC().Truncate(time.Second) },
+		TranslateError: true,
+	}
+	var (
+		dialector gorm.Dialector
+		dialect   string
+	)
+	switch {
+	case IsPostgresURL(opts.URL):
+		dialector, dialect = postgres.Open(opts.URL), DialectPostgres
+	case opts.URL != "":
+		return nil, fmt.Errorf("models: unsupported database URL scheme (want postgres:// or empty for SQLite)")
+	default:
+		if opts.SQLitePath == "" {
+			return nil, errors.New("models: no SQLite path")
+		}
+		if err := os.MkdirAll(filepath.Dir(opts.SQLitePath), 0o700); err != nil {
+			return nil, fmt.Errorf("models: create database directory: %w", err)
+		}
+		dialector, dialect = gormlite.Open(SQLiteDSN(opts.SQLitePath)), DialectSQLite
+	}
+	db, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("models: open %s: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("models: open %s: %w", dialect, err)
+	}
+	if dialect == DialectPostgres {
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(10)
+	} else {
+		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
+	}
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: db, sql: sqlDB, dialect: dialect, now: now}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Ping(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect names the database in use: DialectSQLite or DialectPostgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Now is the store's clock, in UTC.
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("models: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection of the pool.
+func (s *Store) Close() error { return s.sql.Close() }
+
+func (s *Store) migrator() (*goose.Provider, error) {
+	var (
+		fsys    fs.FS
+		dialect goose.Dialect
+		opts    []goose.ProviderOption
+		err     error
+	)
+	switch s.dialect {
+	case DialectPostgres:
+		fsys, err = fs.Sub(migrations.Postgres, "postgres")
+		dialect = goose.DialectPostgres
+		// Replicas started together take turns instead of racing on the same migration.
+		locker, lerr := lock.NewPostgresSessionLocker()
+		if lerr != nil {
+			return nil, fmt.Errorf("models: migration lock: %w", lerr)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	default:
+		fsys, err = fs.Sub(migrations.SQLite, "sqlite")
+		dialect = goose.DialectSQLite3
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(dialect, s.sql, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("models: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate applies every pending migration and returns how many ran.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	p, err := s.migrator()
+	if err != nil {
+		return 0, err
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return len(results), fmt.Errorf("models: migrate: %w", err)
+	}
+	return len(results), nil
+}
+
+// CheckMigrated returns ErrNotMigrated when any embedded migration has not been applied.
+func (s *Store) CheckMigrated(ctx context.Context) error {
+	p, err := s.migrator()
+	if err != nil {
+		return err
+	}
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("models: migration status: %w", err)
+	}
+	if current < target {
+		return fmt.Errorf("%w: at version %d of %d", ErrNotMigrated, current, target)
+	}
+	return nil
+}
+
+// notFound maps GORM's not-found error to ErrNotFound and wraps everything else with op.
+func notFound(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("models: %s: %w", op, ErrConflict)
+	default:
+		return fmt.Errorf("models: %s: %w", op, err)
+	}
+}

@@ -1,0 +1,211 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// Principal is a signed-in user with their memberships: the scope of every tenant query.
+type Principal struct {
+	User         User
+	AgencyRoles  map[int64]Role
+	AccountRoles map[int64]Role
+}
+
+// IsSupport reports whether the user is platform support (read-only across tenants).
+func (p Principal) IsSupport() bool { return p.User.PlatformRole == string(RoleSupport) }
+
+// RoleIn returns the widest role p holds on sub-account sa, or false when p cannot reach it.
+func (p Principal) RoleIn(sa SubAccountRef) (Role, bool) {
+	if p.IsSupport() {
+		return RoleSupport, true
+	}
+	best, ok := p.AgencyRoles[sa.AgencyID]
+	if r, has := p.AccountRoles[sa.ID]; has && (!ok || r.rank() > best.rank()) {
+		best, ok = r, true
+	}
+	return best, ok
+}
+
+func (p Principal) agencyIDs() []int64 { return sortedKeys(p.AgencyRoles) }
+
+func (p Principal) accountIDs() []int64 { return sortedKeys(p.AccountRoles) }
+
+func sortedKeys(m map[int64]Role) []int64 {
+	ids := make([]int64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// LoadPrincipal loads a user and their memberships.
+func (s *Store) LoadPrincipal(ctx context.Context, userID int64) (Principal, error) {
+	u, err := s.UserByID(ctx, userID)
+	if err != nil {
+		return Principal{}, err
+	}
+	var ms []Membership
+	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Find(&ms).Error; err != nil {
+		return Principal{}, notFound("load memberships", err)
+	}
+	p := Principal{User: u, AgencyRoles: map[int64]Role{}, AccountRoles: map[int64]Role{}}
+	for _, m := range ms {
+		switch {
+		case m.AgencyID != nil:
+			p.AgencyRoles[*m.AgencyID] = m.Role
+		case m.SubAccountID != nil:
+			p.AccountRoles[*m.SubAccountID] = m.Role
+		}
+	}
+	return p, nil
+}
+
+// reachable narrows q to the sub-accounts p may see; table is the sub_accounts alias.
+func (p Principal) reachable(q *gorm.DB, table string) *gorm.DB {
+	if p.IsSupport() {
+		return q
+	}
+	agencies, accounts := p.agencyIDs(), p.accountIDs()
+	switch {
+	case len(agencies) == 0 && len(accounts) == 0:
+		return q.Where("1 = 0")
+	case len(accounts) == 0:
+		return q.Where(table+".agency_id IN ?", agencies)
+	case len(agencies) == 0:
+		return q.Where(table+".id IN ?", accounts)
+	default:
+		return q.Where(table+".agency_id IN ? OR "+table+".id IN ?", agencies, accounts)
+	}
+}
+
+// SubAccountFor returns sub-account id with its agency's name and p's role in it, or
+// ErrNotFound when it does not exist or p cannot reach it.
+func (s *Store) SubAccountFor(ctx context.Context, p Principal, id int64) (SubAccountRef, Role, error) {
+	var ref SubAccountRef
+	q := s.db.WithContext(ctx).Table("sub_accounts").
+		Joins("JOIN agencies ON agencies.id = sub_accounts.agency_id").
+		Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name").
+		Where("sub_accounts.id = ?", id)
+	if err := p.reachable(q, "sub_accounts").Take(&ref).Error; err != nil {
+		return SubAccountRef{}, "", notFound("load sub-account", err)
+	}
+	role, ok := p.RoleIn(ref)
+	if !ok {
+		return SubAccountRef{}, "", ErrNotFound
+	}
+	return ref, role, nil
+}
+
+// SubAccountRef is a sub-account as lists show it.
+type SubAccountRef struct {
+	ID         int64
+	Name       string
+	AgencyID   int64
+	AgencyName string
+}
+
+// SubAccountSearch is one page of the switcher.
+type SubAccountSearch struct {
+	Results []SubAccountRef
+	// Total counts every match, of which Results holds the first Limit.
+	Total int64
+}
+
+// likePattern escapes s for a LIKE ... ESCAPE '\' substring match.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(strings.TrimSpace(s))) + "%"
+}
+
+// SearchSubAccounts returns the sub-accounts p can reach whose name or agency name contains
+// query (case-insensitive), ordered by name, at most limit of them, with the total count.
+func (s *Store) SearchSubAccounts(ctx context.Context, p Principal, query string, limit int) (SubAccountSearch, error) {
+	base := func() *gorm.DB {
+		q := s.db.WithContext(ctx).Table("sub_accounts").
+			Joins("JOIN agencies ON agencies.id = sub_accounts.agency_id")
+		q = p.reachable(q, "sub_accounts")
+		if strings.TrimSpace(query) != "" {
+			pat := likePattern(query)
+			q = q.Where(`(LOWER(sub_accounts.name) LIKE ? ESCAPE '\' OR LOWER(agencies.name) LIKE ? ESCAPE '\')`, pat, pat)
+		}
+		return q
+	}
+	var out SubAccountSearch
+	if err := base().Count(&out.Total).Error; err != nil {
+		return out, notFound("count sub-accounts", err)
+	}
+	err := base().Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name").
+		Order("LOWER(sub_accounts.name), sub_accounts.id").Limit(limit).Scan(&out.Results).Error
+	return out, notFound("search sub-accounts", err)
+}
+
+// SubAccountHealth is one row of the agency overview: a sub-account and its connections by status.
+type SubAccountHealth struct {
+	SubAccountRef
+	Counts map[Status]int
+}
+
+// Total is the number of connections of the sub-account.
+func (h SubAccountHealth) Total() int {
+	n := 0
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// NeedingAction counts the connections a person must fix.
+func (h SubAccountHealth) NeedingAction() int {
+	n := 0
+	for st, c := range h.Counts {
+		if st.NeedsAction() {
+			n += c
+		}
+	}
+	return n
+}
+
+// Overview returns every sub-account p can reach with its connection counts by status,
+// in two queries whatever the number of sub-accounts.
+func (s *Store) Overview(ctx context.Context, p Principal) ([]SubAccountHealth, error) {
+	var refs []SubAccountRef
+	q := s.db.WithContext(ctx).Table("sub_accounts").
+		Joins("JOIN agencies ON agencies.id = sub_accounts.agency_id")
+	err := p.reachable(q, "sub_accounts").
+		Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name").
+		Order("LOWER(agencies.name), agencies.id, LOWER(sub_accounts.name), sub_accounts.id").Scan(&refs).Error
+	if err != nil {
+		return nil, notFound("overview sub-accounts", err)
+	}
+	var counts []struct {
+		SubAccountID int64
+		Status       Status
+		N            int
+	}
+	q = s.db.WithContext(ctx).Table("connections").
+		Joins("JOIN sub_accounts ON sub_accounts.id = connections.sub_account_id")
+	err = p.reachable(q, "sub_accounts").
+		Select("connections.sub_account_id, connections.status, COUNT(*) AS n").
+		Group("connections.sub_account_id, connections.status").Scan(&counts).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: overview counts: %w", err)
+	}
+	byID := make(map[int64]map[Status]int, len(refs))
+	out := make([]SubAccountHealth, len(refs))
+	for i, r := range refs {
+		out[i] = SubAccountHealth{SubAccountRef: r, Counts: map[Status]int{}}
+		byID[r.ID] = out[i].Counts
+	}
+	for _, c := range counts {
+		if m, ok := byID[c.SubAccountID]; ok {
+			m[c.Status] = c.N
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,165 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// ErrBadCredentials is returned by Authenticate for an unknown email or a wrong password alike.
+var ErrBadCredentials = errors.New("models: wrong email or password")
+
+// NormalizeEmail lower-cases and trims an email address; it returns false when s is not one.
+func NormalizeEmail(s string) (string, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s, "@") {
+		return s, false
+	}
+	return s, true
+}
+
+// NewUser is what CreateUser needs.
+type NewUser struct {
+	Email    string
+	Name     string
+	Password string
+	// Support makes the user platform support: read-only across every tenant.
+	Support bool
+}
+
+// CreateUser stores a user with an argon2id hash of the password.
+func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+	email, ok := NormalizeEmail(nu.Email)
+	if !ok {
+		return User{}, fmt.Errorf("models: create user: %q is not an email address", nu.Email)
+	}
+	if len(nu.Password) < MinPasswordLength {
+		return User{}, fmt.Errorf("models: create user: password shorter than %d characters", MinPasswordLength)
+	}
+	hash, err := HashPassword(nu.Password)
+	if err != nil {
+		return User{}, err
+	}
+	u := User{Email: email, Name: strings.TrimSpace(nu.Name), PasswordHash: hash}
+	if nu.Support {
+		u.PlatformRole = string(RoleSupport)
+	}
+	if err := s.db.WithContext(ctx).Create(&u).Error; err != nil {
+		return User{}, notFound("create user", err)
+	}
+	return u, nil
+}
+
+// Authenticate returns the user with this email and password, or ErrBadCredentials.
+// An unknown email costs the same password check as a wrong password.
+func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
+	email, _ = NormalizeEmail(email)
+	var u User
+	err := s.db.WithContext(ctx).Where("email = ?", email).Take(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		_, _ = CheckPassword(dummyHash(), password)
+		return User{}, ErrBadCredentials
+	}
+	if err != nil {
+		return User{}, notFound("authenticate", err)
+	}
+	ok, err := CheckPassword(u.PasswordHash, password)
+	if err != nil {
+		return User{}, fmt.Errorf("models: authenticate user %d: %w", u.ID, err)
+	}
+	if !ok {
+		return User{}, ErrBadCredentials
+	}
+	now := s.Now()
+	if err := s.db.WithContext(ctx).Model(&u).Update("last_login_at", now).Error; err != nil {
+		return User{}, notFound("record login", err)
+	}
+	return u, nil
+}
+
+// UserByID returns the user with this id.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	var u User
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error
+	return u, notFound("load user", err)
+}
+
+// UserByEmail returns the user with this email.
+func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	email, _ = NormalizeEmail(email)
+	var u User
+	err := s.db.WithContext(ctx).Where("email = ?", email).Take(&u).Error
+	return u, notFound("load user by email", err)
+}
+
+// AddAgencyMembership gives a user an agency role.
+func (s *Store) AddAgencyMembership(ctx context.Context, userID, agencyID int64, role Role) error {
+	if !role.IsAgencyRole() {
+		return fmt.Errorf("models: %q is not an agency role", role)
+	}
+	m := Membership{UserID: userID, AgencyID: &agencyID, Role: role}
+	return notFound("add agency membership", s.db.WithContext(ctx).Create(&m).Error)
+}
+
+// AddAccountMembership gives a user a role in one sub-account.
+func (s *Store) AddAccountMembership(ctx context.Context, userID, subAccountID int64, role Role) error {
+	if !role.IsAccountRole() {
+		return fmt.Errorf("models: %q is not a sub-account role", role)
+	}
+	m := Membership{UserID: userID, SubAccountID: &subAccountID, Role: role}
+	return notFound("add sub-account membership", s.db.WithContext(ctx).Create(&m).Error)
+}
+
+// CreateAgency stores a new agency.
+func (s *Store) CreateAgency(ctx context.Context, name string) (Agency, error) {
+	a := Agency{Name: strings.TrimSpace(name)}
+	if a.Name == "" {
+		return Agency{}, errors.New("models: create agency: empty name")
+	}
+	err := s.db.WithContext(ctx).Create(&a).Error
+	return a, notFound("create agency", err)
+}
+
+// CreateSubAccount stores a new sub-account of an agency.
+func (s *Store) CreateSubAccount(ctx context.Context, agencyID int64, name string) (SubAccount, error) {
+	sa := SubAccount{AgencyID: agencyID, Name: strings.TrimSpace(name)}
+	if sa.Name == "" {
+		return SubAccount{}, errors.New("models: create sub-account: empty name")
+	}
+	err := s.db.WithContext(ctx).Create(&sa).Error
+	return sa, notFound("create sub-account", err)
+}
+
+// AgencyByName returns the agency with exactly this name.
+func (s *Store) AgencyByName(ctx context.Context, name string) (Agency, error) {
+	var a Agency
+	err := s.db.WithContext(ctx).Where("name = ?", name).Order("id").Take(&a).Error
+	return a, notFound("load agency by name", err)
+}
+
+// SubAccountByID returns a sub-account without any tenant check; only for the command line,
+// which runs with the operator's authority.
+func (s *Store) SubAccountByID(ctx context.Context, id int64) (SubAccount, error) {
+	var sa SubAccount
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&sa).Error
+	return sa, notFound("load sub-account", err)
+}
+
+// AgencyByID returns an agency without any tenant check; only for the command line.
+func (s *Store) AgencyByID(ctx context.Context, id int64) (Agency, error) {
+	var a Agency
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error
+	return a, notFound("load agency", err)
+}
+
+// CountUsers returns how many users exist; zero means a fresh database.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&User{}).Count(&n).Error
+	return n, notFound("count users", err)
+}

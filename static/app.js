@@ -1,0 +1,68 @@
+// Relink's only script besides htmx: keyboard use of the sub-account switcher.
+// Everything works without it; it adds focus handling and arrow keys.
+(function () {
+  "use strict";
+
+  function items(sw) {
+    return Array.prototype.slice.call(sw.querySelectorAll(".switcher-item"));
+  }
+
+  function setup(sw) {
+    var details = sw.querySelector("details");
+    var input = sw.querySelector("input[type=search]");
+    var summary = sw.querySelector("summary");
+    if (!details || !input || !summary) return;
+
+    details.addEventListener("toggle", function () {
+      if (details.open) input.focus();
+    });
+
+    sw.addEventListener("keydown", function (e) {
+      var list = items(sw);
+      var i = list.indexOf(document.activeElement);
+      if (e.key === "Escape") {
+        details.open = false;
+        summary.focus();
+        e.preventDefault();
+      } else if (e.key === "ArrowDown") {
+        if (list.length === 0) return;
+        list[i < 0 ? 0 : Math.min(i + 1, list.length - 1)].focus();
+        e.preventDefault();
+      } else if (e.key === "ArrowUp") {
+        if (i <= 0) input.focus(); else list[i - 1].focus();
+        e.preventDefault();
+      } else if (e.key === "Enter" && document.activeElement === input) {
+        // Enter in the search box opens the first match instead of submitting the form.
+        if (list.length > 0) {
+          e.preventDefault();
+          window.location.assign(list[0].getAttribute("href"));
+        }
+      }
+    });
+
+    // Close when focus or a click leaves the switcher.
+    document.addEventListener("click", function (e) {
+      if (details.open && !sw.contains(e.target)) details.open = false;
+    });
+    sw.addEventListener("focusout", function (e) {
+      if (details.open && e.relatedTarget && !sw.contains(e.relatedTarget)) details.open = false;
+    });
+  }
+
+  // "/" focuses the switcher from anywhere, like search on many dashboards.
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
+    var sw = document.querySelector("[data-testid=account-switcher] details");
+    if (!sw) return;
+    e.preventDefault();
+    sw.open = true;
+    var input = sw.querySelector("input[type=search]");
+    if (input) input.focus();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-testid=account-switcher]").forEach(setup);
+  });
+})();

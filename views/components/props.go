@@ -1,0 +1,48 @@
+// Package components holds the small templ pieces pages are made of, with their typed props.
+package components
+
+import (
+	"fmt"
+
+	"github.com/a-h/templ"
+
+	"github.com/relink/relink/models"
+)
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	// Kind is "success", "info" or "error"; it picks the colour.
+	Kind    string
+	Message string
+}
+
+// SwitcherProps is what the sub-account switcher shows.
+type SwitcherProps struct {
+	// Current is the sub-account being viewed, nil on pages outside one.
+	Current *models.SubAccountRef
+	Query   string
+	Results []models.SubAccountRef
+	// Total counts every match, of which Results holds the first few.
+	Total int64
+}
+
+// Shown is how many matches the list holds.
+func (p SwitcherProps) Shown() int { return len(p.Results) }
+
+// SubAccountURL is the connections page of a sub-account.
+func SubAccountURL(id int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/accounts/%d/connections", id))
+}
+
+// SwitchURL is the full switcher page, with a search when q is not empty.
+func SwitchURL(q string) templ.SafeURL {
+	if q == "" {
+		return "/switch"
+	}
+	return templ.SafeURL("/switch?q=" + templ.EscapeString(q))
+}
+
+// StatusClass is the CSS class that colours a status badge.
+func StatusClass(s models.Status) string {
+	return "status status-" + string(s)
+}
