@@ -66,10 +66,17 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 
 // logout ends the session.
 func (a *App) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := a.endSession(w, r); err != nil {
+	// The cookie stays, emptied of the user, to carry the goodbye message to the next page.
+	sess := a.session(r)
+	last := sess.Values[sessLastSub]
+	sess.Values = map[any]any{}
+	if last != nil {
+		sess.Values[sessLastSub] = last
+	}
+	sess.AddFlash(flashValue(components.Flash{Kind: "info", Message: "You are signed out."}))
+	if err := sess.Save(r, w); err != nil {
 		return err
 	}
-	a.addFlash(w, r, components.Flash{Kind: "info", Message: "You are signed out."})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }

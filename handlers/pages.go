@@ -75,7 +75,7 @@ func (a *App) switchAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	props := components.SwitcherProps{Query: q, Results: res.Results, Total: res.Total}
+	props := components.SwitcherProps{Query: q, Results: res.Results, Total: res.Total, Page: true}
 	a.render(w, r, http.StatusOK, pages.SwitchPage(page, props))
 	return nil
 }

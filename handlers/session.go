@@ -3,7 +3,9 @@ package handlers
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,8 +65,7 @@ func (a *App) startSession(w http.ResponseWriter, r *http.Request, userID int64)
 		sessID:     newSessionID(),
 		sessIssued: time.Now().Unix(),
 	}
-	// The last sub-account is a convenience for the same browser; keep it across logins
-	// only when the same user signs in again (checked on use).
+	// The last sub-account outlives sign-out for the same user in the same browser.
 	if lastSub != nil {
 		s.Values[sessLastSub] = lastSub
 	}
@@ -99,9 +100,12 @@ func (a *App) sessionUserID(r *http.Request) int64 {
 // addFlash queues a message for the next page.
 func (a *App) addFlash(w http.ResponseWriter, r *http.Request, f components.Flash) {
 	s := a.session(r)
-	s.AddFlash(f.Kind + "\x00" + f.Message)
+	s.AddFlash(flashValue(f))
 	_ = s.Save(r, w)
 }
+
+// flashValue encodes a flash as a plain string, so gob needs no registered types.
+func flashValue(f components.Flash) string { return f.Kind + "\x00" + f.Message }
 
 // takeFlashes returns and clears the queued messages.
 func (a *App) takeFlashes(w http.ResponseWriter, r *http.Request) []components.Flash {
@@ -123,18 +127,28 @@ func (a *App) takeFlashes(w http.ResponseWriter, r *http.Request) []components.F
 	return out
 }
 
-// rememberSubAccount keeps the last sub-account viewed, for "/" to return to it.
+// rememberSubAccount keeps the last sub-account the user viewed, for "/" to return to it.
+// It is stored with the user's id so that another user of the same browser is not sent there.
 func (a *App) rememberSubAccount(w http.ResponseWriter, r *http.Request, id int64) {
 	s := a.session(r)
-	if last, _ := s.Values[sessLastSub].(int64); last == id {
+	uid, _ := s.Values[sessUserID].(int64)
+	v := fmt.Sprintf("%d:%d", uid, id)
+	if last, _ := s.Values[sessLastSub].(string); last == v {
 		return
 	}
-	s.Values[sessLastSub] = id
+	s.Values[sessLastSub] = v
 	_ = s.Save(r, w)
 }
 
-// lastSubAccount returns the sub-account remembered by rememberSubAccount, or 0.
+// lastSubAccount returns the sub-account remembered for the signed-in user, or 0.
 func (a *App) lastSubAccount(r *http.Request) int64 {
-	id, _ := a.session(r).Values[sessLastSub].(int64)
+	s := a.session(r)
+	v, _ := s.Values[sessLastSub].(string)
+	uidText, idText, _ := strings.Cut(v, ":")
+	uid, _ := s.Values[sessUserID].(int64)
+	if uidText != strconv.FormatInt(uid, 10) {
+		return 0
+	}
+	id, _ := strconv.ParseInt(idText, 10, 64)
 	return id
 }

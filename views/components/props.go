@@ -24,6 +24,16 @@ type SwitcherProps struct {
 	Results []models.SubAccountRef
 	// Total counts every match, of which Results holds the first few.
 	Total int64
+	// Page marks the full list of the /switch page, as opposed to the header dropdown.
+	Page bool
+}
+
+// ListID is the id of the result list, unique on a page that shows both lists.
+func (p SwitcherProps) ListID() string {
+	if p.Page {
+		return "switch-page-results"
+	}
+	return "switcher-results"
 }
 
 // Shown is how many matches the list holds.

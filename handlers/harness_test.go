@@ -1,0 +1,161 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/relink/relink/handlers"
+	"github.com/relink/relink/models"
+	"github.com/relink/relink/models/storetest"
+	"github.com/relink/relink/static"
+)
+
+const demoPassword = "relink-demo-password"
+
+// site is Relink served by httptest on a fresh database with the demo agency, plus a rival
+// agency whose names must never leak to Northwind's users.
+type site struct {
+	t      *testing.T
+	store  *models.Store
+	server *httptest.Server
+	subs   map[string]models.SubAccountRef
+}
+
+// rivalSubAccount belongs to another agency than the demo one.
+const rivalSubAccount = "Secret Rival Client"
+
+func newSite(t *testing.T, limits ...handlers.LoginLimits) *site {
+	t.Helper()
+	ctx := context.Background()
+	store := storetest.Open(t)
+	if _, err := store.SeedDemo(ctx, demoPassword); err != nil {
+		t.Fatal(err)
+	}
+	rival, err := store.CreateAgency(ctx, "Rival Agency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateSubAccount(ctx, rival.ID, rivalSubAccount); err != nil {
+		t.Fatal(err)
+	}
+	cfg := handlers.Config{
+		Store:    store,
+		Sessions: handlers.NewCookieStore([][]byte{[]byte(strings.Repeat("k", 64))}, false),
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Static:   static.Files,
+	}
+	if len(limits) > 0 {
+		cfg.LoginLimits = limits[0]
+	}
+	app, err := handlers.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app.Routes())
+	t.Cleanup(srv.Close)
+	s := &site{t: t, store: store, server: srv, subs: map[string]models.SubAccountRef{}}
+	support, err := store.UserByEmail(ctx, "support@relink.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := store.LoadPrincipal(ctx, support.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := store.SearchSubAccounts(ctx, p, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all.Results {
+		s.subs[r.Name] = r
+	}
+	return s
+}
+
+// browser is one visitor with a cookie jar; it does not follow redirects, so tests see them.
+type browser struct {
+	t    *testing.T
+	site *site
+	c    *http.Client
+}
+
+func (s *site) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: s.t, site: s, c: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// page is a response with its parsed HTML.
+type page struct {
+	status int
+	header http.Header
+	body   string
+	doc    *goquery.Document
+}
+
+// location is the redirect target of the response, as a path.
+func (p page) location() string { return p.header.Get("Location") }
+
+func (b *browser) do(req *http.Request) page {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(raw)))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return page{status: resp.StatusCode, header: resp.Header, body: string(raw), doc: doc}
+}
+
+func (b *browser) get(path string, headers ...string) page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.site.server.URL+path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return b.do(req)
+}
+
+func (b *browser) post(path string, form url.Values, headers ...string) page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.site.server.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return b.do(req)
+}
+
+// login signs in and fails the test unless it worked.
+func (b *browser) login(email string) {
+	b.t.Helper()
+	p := b.post("/login", url.Values{"email": {email}, "password": {demoPassword}})
+	if p.status != http.StatusSeeOther {
+		b.t.Fatalf("login %s: status %d, want 303; body: %s", email, p.status, p.body)
+	}
+}
+
+// signedIn returns a browser signed in as email.
+func (s *site) signedIn(email string) *browser {
+	b := s.browser()
+	b.login(email)
+	return b
+}
