@@ -1,0 +1,205 @@
+package sandbox
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// response is computed under the lock and written after it is released, so that a
+// slow or reset fault never holds the lock.
+type response struct {
+	status int
+	body   any
+	header http.Header
+	mode   string // "", ModeSlow, ModeReset
+}
+
+func jsonResp(status int, body any) *response {
+	return &response{status: status, body: body, header: http.Header{}}
+}
+
+func (s *Sandbox) write(w http.ResponseWriter, r *http.Request, resp *response) {
+	switch resp.mode {
+	case ModeReset:
+		resetConnection(w)
+		return
+	case ModeSlow:
+		t := time.NewTimer(s.opts.SlowDelay)
+		defer t.Stop()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
+	for k, v := range resp.header {
+		w.Header()[k] = v
+	}
+	if resp.body == nil {
+		w.WriteHeader(resp.status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(resp.status)
+	_ = json.NewEncoder(w).Encode(resp.body)
+}
+
+// resetConnection closes the client's TCP connection with an RST, the way a
+// middlebox dropping the connection looks to the client.
+func resetConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+// fields parses Graph's fields parameter: "id,name,business{id,name},insights.limit(2)".
+func parseFields(s string) map[string]string {
+	out := map[string]string{}
+	depth, start := 0, 0
+	flush := func(piece string) {
+		piece = strings.TrimSpace(piece)
+		if piece == "" {
+			return
+		}
+		name, sub := piece, ""
+		if i := strings.IndexAny(piece, "{.("); i >= 0 {
+			name = piece[:i]
+			if open := strings.IndexByte(piece, '{'); open >= 0 {
+				if end := strings.LastIndexByte(piece, '}'); end > open {
+					sub = piece[open+1 : end]
+				}
+			}
+		}
+		out[strings.TrimSpace(name)] = sub
+	}
+	for i, c := range s {
+		switch c {
+		case '{', '(':
+			depth++
+		case '}', ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				flush(s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	flush(s[start:])
+	return out
+}
+
+// filter keeps the requested fields of obj (and "id"); defaults apply when the
+// request names none.
+func filter(obj map[string]any, fieldsParam string, defaults ...string) map[string]any {
+	var fields map[string]string
+	if strings.TrimSpace(fieldsParam) == "" {
+		fields = map[string]string{}
+		for _, d := range defaults {
+			fields[d] = ""
+		}
+	} else {
+		fields = parseFields(fieldsParam)
+	}
+	out := map[string]any{}
+	if id, ok := obj["id"]; ok {
+		out["id"] = id
+	}
+	for name, sub := range fields {
+		v, ok := obj[name]
+		if !ok {
+			continue
+		}
+		if m, isMap := v.(map[string]any); isMap && sub != "" {
+			v = filter(m, sub)
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// pageOf cuts one page out of items with Graph's cursor paging. The next URL keeps
+// every query parameter (including access_token, as Graph's does) and sets after.
+func pageOf(r *http.Request, items []map[string]any, fieldsParam string, defaults ...string) map[string]any {
+	limit := 25
+	if n, err := strconv.Atoi(r.Form.Get("limit")); err == nil && n > 0 {
+		limit = min(n, 100)
+	}
+	offset := 0
+	if after := r.Form.Get("after"); after != "" {
+		offset = decodeCursor(after)
+	}
+	offset = max(0, min(offset, len(items)))
+	end := min(offset+limit, len(items))
+	data := make([]map[string]any, 0, end-offset)
+	for _, it := range items[offset:end] {
+		data = append(data, filter(it, fieldsParam, defaults...))
+	}
+	out := map[string]any{"data": data}
+	if len(items) > 0 {
+		paging := map[string]any{"cursors": map[string]string{
+			"before": encodeCursor(offset), "after": encodeCursor(max(end-1, offset)),
+		}}
+		if end < len(items) {
+			q := url.Values{}
+			for k, v := range r.URL.Query() {
+				q[k] = v
+			}
+			q.Set("after", encodeCursor(end))
+			q.Set("limit", strconv.Itoa(limit))
+			paging["next"] = baseURL(r) + r.URL.Path + "?" + q.Encode()
+			paging["cursors"].(map[string]string)["after"] = encodeCursor(end)
+		}
+		if offset > 0 {
+			q := url.Values{}
+			for k, v := range r.URL.Query() {
+				q[k] = v
+			}
+			q.Del("after")
+			q.Set("before", encodeCursor(offset))
+			paging["previous"] = baseURL(r) + r.URL.Path + "?" + q.Encode()
+		}
+		out["paging"] = paging
+	}
+	return out
+}
+
+func encodeCursor(n int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(n)))
+}
+
+func decodeCursor(c string) int {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(string(b), "offset:"))
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

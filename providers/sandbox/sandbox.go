@@ -1,0 +1,355 @@
+// Package sandbox is a wire-compatible emulator of the parts of the Meta Graph API,
+// the Facebook Login dialog and LinkedIn's OAuth and REST APIs that Relink uses, with
+// seeded fake users, failure injection and an advanceable clock.
+//
+// Mount it so that it sees the full path (no http.StripPrefix):
+//
+//	sb := sandbox.New(sandbox.Options{})
+//	mux.Handle("/sandbox/", sb)
+//	mux.Handle("/sandbox", sb)
+//
+// Path contract: {prefix}/meta/graph/… stands for https://graph.facebook.com/…,
+// {prefix}/meta/www/… for https://www.facebook.com/…, {prefix}/linkedin/api/… for
+// https://api.linkedin.com/… and {prefix}/linkedin/www/… for https://www.linkedin.com/….
+// See README.md for the JSON API.
+package sandbox
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a Sandbox. The zero value is ready to use.
+type Options struct {
+	// Prefix is the path the sandbox is mounted at; default "/sandbox".
+	Prefix string
+	// Clock is shared with the app in sandbox mode; default NewClock().
+	Clock *Clock
+	// App credentials; defaults are fixed values shown by GET {prefix}/api/state.
+	MetaAppID, MetaAppSecret               string
+	LinkedInClientID, LinkedInClientSecret string
+	// RedirectURIs, when set, is the allow-list of OAuth redirect URIs; otherwise any
+	// absolute http(s) URI is accepted.
+	RedirectURIs []string
+	// AllowMissingAppSecretProof turns off "Require App Secret" (on by default, as
+	// Relink's real apps are configured).
+	AllowMissingAppSecretProof bool
+	// SlowDelay is how long a "slow" provider_unavailable response stalls before a
+	// 503, unless the client hangs up first; default 2 minutes.
+	SlowDelay time.Duration
+	// MetaCallsPerHour is the per-user budget that x-app-usage reports against;
+	// default 10000. When EnforceCallBudget is set, exceeding it returns code 17.
+	MetaCallsPerHour  int
+	EnforceCallBudget bool
+	// Logger receives one line per injected fault; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Default app credentials of the sandbox.
+const (
+	DefaultMetaAppID            = "1234567890123456"
+	DefaultMetaAppSecret        = "sandbox-meta-app-secret"
+	DefaultLinkedInClientID     = "86sandboxlinkedin"
+	DefaultLinkedInClientSecret = "sandbox-linkedin-client-secret"
+)
+
+// Token lifetimes, as the real providers document them.
+const (
+	MetaShortLived       = 90 * time.Minute
+	MetaLongLived        = 60 * 24 * time.Hour
+	MetaDataAccess       = 90 * 24 * time.Hour
+	LinkedInAccessLife   = 60 * 24 * time.Hour
+	LinkedInRefreshLife  = 365 * 24 * time.Hour
+	AuthorizationCodeTTL = 10 * time.Minute
+)
+
+// Sandbox is the emulator; it is an http.Handler and safe for concurrent use.
+type Sandbox struct {
+	opts    Options
+	prefix  string
+	clock   *Clock
+	started time.Time
+	logger  *slog.Logger
+	handler http.Handler
+
+	mu        sync.Mutex
+	seq       uint64
+	metaUsers []*metaUser
+	liMembers []*linkedInMember
+	tokens    map[string]*token
+	codes     map[string]*authCode
+	grants    map[string]*grant // provider|user
+	faults    map[faultKey]*Fault
+	calls     map[callKey]int
+	pageToks  map[string]string // user token|page id → page token
+	usage     map[string]*usageWindow
+}
+
+type token struct {
+	value    string
+	provider string
+	kind     string // user, page, app, access, refresh
+	user     string
+	page     string
+	long     bool
+	seq      uint64
+	issued   time.Time
+	expires  time.Time // zero: never
+	scopes   []string
+	revoked  bool
+	refresh  string // LinkedIn: the refresh token issued with this access token
+	original time.Time
+}
+
+type authCode struct {
+	value, provider, user, clientID, redirectURI string
+	scopes, declined, pages, adAccounts          []string
+	created                                      time.Time
+	used                                         bool
+}
+
+type grant struct {
+	scopes, declined  []string
+	pages, adAccounts []string
+	grantedAt         time.Time
+	removedSeq        uint64 // tokens issued before were de-authorised
+}
+
+type usageWindow struct {
+	hour  int64
+	calls int
+}
+
+// New returns a sandbox with the seeded users.
+func New(opts Options) *Sandbox {
+	if opts.Prefix == "" {
+		opts.Prefix = "/sandbox"
+	}
+	opts.Prefix = "/" + strings.Trim(opts.Prefix, "/")
+	if opts.Clock == nil {
+		opts.Clock = NewClock()
+	}
+	if opts.MetaAppID == "" {
+		opts.MetaAppID = DefaultMetaAppID
+	}
+	if opts.MetaAppSecret == "" {
+		opts.MetaAppSecret = DefaultMetaAppSecret
+	}
+	if opts.LinkedInClientID == "" {
+		opts.LinkedInClientID = DefaultLinkedInClientID
+	}
+	if opts.LinkedInClientSecret == "" {
+		opts.LinkedInClientSecret = DefaultLinkedInClientSecret
+	}
+	if opts.SlowDelay <= 0 {
+		opts.SlowDelay = 2 * time.Minute
+	}
+	if opts.MetaCallsPerHour <= 0 {
+		opts.MetaCallsPerHour = 10000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Sandbox{
+		opts: opts, prefix: opts.Prefix, clock: opts.Clock, logger: opts.Logger,
+		metaUsers: seedMeta(), liMembers: seedLinkedIn(),
+		tokens: map[string]*token{}, codes: map[string]*authCode{}, grants: map[string]*grant{},
+		faults: map[faultKey]*Fault{}, calls: map[callKey]int{}, pageToks: map[string]string{},
+		usage: map[string]*usageWindow{},
+	}
+	s.started = s.clock.Now()
+	s.handler = http.NewCrossOriginProtection().Handler(http.HandlerFunc(s.route))
+	return s
+}
+
+// Clock returns the sandbox clock, which the app shares in sandbox mode.
+func (s *Sandbox) Clock() *Clock { return s.clock }
+
+// Prefix returns the path the sandbox is mounted at.
+func (s *Sandbox) Prefix() string { return s.prefix }
+
+// MetaApp returns the Meta app id and secret the sandbox accepts.
+func (s *Sandbox) MetaApp() (id, secret string) { return s.opts.MetaAppID, s.opts.MetaAppSecret }
+
+// LinkedInApp returns the LinkedIn client id and secret the sandbox accepts.
+func (s *Sandbox) LinkedInApp() (id, secret string) {
+	return s.opts.LinkedInClientID, s.opts.LinkedInClientSecret
+}
+
+// ServeHTTP serves every path under the prefix.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+func (s *Sandbox) route(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if p != s.prefix && !strings.HasPrefix(p, s.prefix+"/") {
+		http.NotFound(w, r)
+		return
+	}
+	rest := strings.TrimPrefix(p, s.prefix)
+	switch {
+	case rest == "" || rest == "/":
+		s.servePanel(w, r)
+	case rest == "/static/sandbox.css":
+		serveCSS(w, r)
+	case rest == "/static/avatar.png":
+		serveAvatar(w, r)
+	case rest == "/panel/faults":
+		s.panelFault(w, r)
+	case rest == "/panel/clock":
+		s.panelClock(w, r)
+	case strings.HasPrefix(rest, "/api/"):
+		s.serveAPI(w, r, strings.TrimPrefix(rest, "/api"))
+	case strings.HasPrefix(rest, "/meta/graph/"):
+		s.serveGraph(w, r, stripVersion(strings.TrimPrefix(rest, "/meta/graph")))
+	case strings.HasPrefix(rest, "/meta/www/"):
+		s.serveMetaWWW(w, r, stripVersion(strings.TrimPrefix(rest, "/meta/www")))
+	case strings.HasPrefix(rest, "/linkedin/api/"):
+		s.serveLinkedInAPI(w, r, strings.TrimPrefix(rest, "/linkedin/api"))
+	case strings.HasPrefix(rest, "/linkedin/www/"):
+		s.serveLinkedInWWW(w, r, strings.TrimPrefix(rest, "/linkedin/www"))
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// stripVersion removes a leading Graph version segment such as /v24.0.
+func stripVersion(p string) string {
+	if len(p) > 2 && p[0] == '/' && p[1] == 'v' {
+		seg, rest, _ := strings.Cut(p[1:], "/")
+		if isVersion(seg) {
+			return "/" + rest
+		}
+	}
+	return p
+}
+
+func isVersion(seg string) bool {
+	if len(seg) < 4 || seg[0] != 'v' {
+		return false
+	}
+	major, minor, ok := strings.Cut(seg[1:], ".")
+	return ok && major != "" && minor != "" && strings.Trim(major, "0123456789") == "" && strings.Trim(minor, "0123456789") == ""
+}
+
+func randomToken(prefix string, n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return prefix + strings.ToUpper(hex.EncodeToString(b[:n/2])) + hex.EncodeToString(b[n/2:])
+}
+
+// TokenFingerprint is how GET {prefix}/api/calls names a token: the first 12 hex
+// digits of its SHA-256, so counts can be matched to tokens without printing them.
+func TokenFingerprint(tok string) string {
+	if tok == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:6])
+}
+
+// AppSecretProof is Graph's appsecret_proof: HMAC-SHA256 of the token keyed by the
+// app secret, hex encoded.
+func AppSecretProof(secret, tok string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(tok))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// nextSeq must be called with s.mu held.
+func (s *Sandbox) nextSeq() uint64 {
+	s.seq++
+	return s.seq
+}
+
+// issue stores a new token; s.mu must be held.
+func (s *Sandbox) issue(t *token) *token {
+	t.seq = s.nextSeq()
+	s.tokens[t.value] = t
+	return t
+}
+
+func (s *Sandbox) grantFor(provider, user string) *grant {
+	return s.grants[provider+"|"+user]
+}
+
+func (s *Sandbox) metaUser(id string) *metaUser {
+	for _, u := range s.metaUsers {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+func (s *Sandbox) liMember(id string) *linkedInMember {
+	for _, m := range s.liMembers {
+		if m.ID == id {
+			return m
+		}
+	}
+	return nil
+}
+
+type callKey struct {
+	Provider, Endpoint, Token, User string
+}
+
+// countCall must be called with s.mu held.
+func (s *Sandbox) countCall(provider, endpoint, tok, user string) {
+	s.calls[callKey{provider, endpoint, TokenFingerprint(tok), user}]++
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func splitScopes(s string) []string {
+	f := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '+' })
+	out := make([]string, 0, len(f))
+	for _, x := range f {
+		if x != "" && !contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func minus(list, remove []string) []string {
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if !contains(remove, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// clientCredentials reads client_id and client_secret from HTTP Basic or the form,
+// as real token endpoints accept both.
+func clientCredentials(r *http.Request) (id, secret string) {
+	if u, p, ok := r.BasicAuth(); ok {
+		return u, p
+	}
+	return r.Form.Get("client_id"), r.Form.Get("client_secret")
+}
+
+func (s *Sandbox) redirectAllowed(uri string) bool {
+	if len(s.opts.RedirectURIs) > 0 {
+		return contains(s.opts.RedirectURIs, uri)
+	}
+	return strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://")
+}
