@@ -146,6 +146,20 @@ func (a *App) supportReadOnly(next http.Handler) http.Handler {
 	})
 }
 
+// auditSupportView records in the sub-account's history that support looked at a page:
+// support may read any tenant's data, and every such read is accounted for.
+func (a *App) auditSupportView(r *http.Request, subAccountID int64) error {
+	p := principalFrom(r.Context())
+	_, err := a.store.RecordEvent(r.Context(), subAccountID, models.ConnectionEvent{
+		Kind:        models.EventSupportView,
+		ActorType:   models.ActorSupport,
+		ActorUserID: &p.User.ID,
+		RequestID:   RequestID(r.Context()),
+		Detail:      "viewed " + r.URL.Path,
+	})
+	return err
+}
+
 func isSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
@@ -167,6 +181,12 @@ func (a *App) loadTenant(next http.Handler) http.Handler {
 		}
 		if r.Method == http.MethodGet && r.Header.Get("HX-Request") != "true" {
 			a.rememberSubAccount(w, r, id)
+			if p.IsSupport() {
+				if err := a.auditSupportView(r, id); err != nil {
+					a.renderError(w, r, toError(err))
+					return
+				}
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(withTenant(r.Context(), &Tenant{SubAccount: ref, Role: role})))
 	})

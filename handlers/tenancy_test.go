@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/relink/relink/handlers"
+	"github.com/relink/relink/models"
 	"github.com/relink/relink/models/storetest"
 	"github.com/relink/relink/static"
 )
@@ -168,6 +170,13 @@ func TestSupportIsReadOnly(t *testing.T) {
 				t.Errorf("%s %s by support: status %d, want 403", method, path, got.status)
 			}
 		}
+	}
+	events, err := s.store.EventsOf(context.Background(), s.subs[rivalSubAccount].ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Kind != models.EventSupportView || events[0].ActorType != models.ActorSupport || events[0].RequestID == "" {
+		t.Errorf("support's view was not audited: %+v", events)
 	}
 	if got := b.post("/logout", nil); got.status != http.StatusSeeOther {
 		t.Errorf("support cannot sign out: status %d", got.status)
