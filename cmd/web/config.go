@@ -37,6 +37,23 @@ type config struct {
 	DemoPassword     string
 	MigrateOnStart   bool
 	TrustedProxyHops int
+	// Production turns the sandbox off even when a provider has no credentials.
+	Production bool
+	Meta       providerCreds
+	LinkedIn   providerCreds
+}
+
+// providerCreds are a provider app's OAuth client credentials; empty means "use the sandbox".
+type providerCreds struct {
+	ID, Secret string
+}
+
+func (p providerCreds) configured() bool { return p.ID != "" && p.Secret != "" }
+
+// Sandbox reports whether the provider emulator is mounted at /sandbox: outside production,
+// whenever a provider has no real credentials, so a fresh checkout works with no Facebook app.
+func (c config) Sandbox() bool {
+	return !c.Production && (!c.Meta.configured() || !c.LinkedIn.configured())
 }
 
 // SQLitePath is where the embedded database lives.
@@ -85,6 +102,23 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.TrustedProxyHops, err = strconv.Atoi(get("TRUSTED_PROXY_HOPS", "0")); err != nil || c.TrustedProxyHops < 0 {
 		return c, &configError{"TRUSTED_PROXY_HOPS", fmt.Sprintf("want a whole number of proxies, 0 or more (got %q)", getenv("TRUSTED_PROXY_HOPS"))}
+	}
+	switch env := get("ENVIRONMENT", "development"); env {
+	case "development":
+	case "production":
+		c.Production = true
+	default:
+		return c, &configError{"ENVIRONMENT", fmt.Sprintf("want development or production (got %q)", env)}
+	}
+	c.Meta = providerCreds{ID: get("META_APP_ID", ""), Secret: get("META_APP_SECRET", "")}
+	c.LinkedIn = providerCreds{ID: get("LINKEDIN_CLIENT_ID", ""), Secret: get("LINKEDIN_CLIENT_SECRET", "")}
+	for _, pc := range []struct {
+		id, secret string
+		creds      providerCreds
+	}{{"META_APP_ID", "META_APP_SECRET", c.Meta}, {"LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET", c.LinkedIn}} {
+		if (pc.creds.ID == "") != (pc.creds.Secret == "") {
+			return c, &configError{pc.id, fmt.Sprintf("set both %s and %s, or neither to use the sandbox", pc.id, pc.secret)}
+		}
 	}
 	if len(c.DemoPassword) < models.MinPasswordLength {
 		return c, &configError{"DEMO_PASSWORD", fmt.Sprintf("want at least %d characters", models.MinPasswordLength)}

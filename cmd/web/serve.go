@@ -13,6 +13,7 @@ import (
 
 	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models"
+	"github.com/relink/relink/providers/sandbox"
 	"github.com/relink/relink/static"
 )
 
@@ -34,7 +35,20 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	log := newLogger(e.stderr, cfg)
 
-	store, err := openStore(ctx, cfg)
+	// In sandbox mode the app reads time from the sandbox's clock, so advancing it in the
+	// control panel lets a 60-day expiry be watched in minutes.
+	var (
+		sb    *sandbox.Sandbox
+		extra = map[string]http.Handler{}
+		now   = time.Now
+	)
+	if cfg.Sandbox() {
+		sb = sandbox.New(sandbox.Options{Logger: log})
+		extra[sb.Prefix()] = sb
+		now = sb.Clock().Now
+	}
+
+	store, err := openStoreAt(ctx, cfg, now)
 	if err != nil {
 		return err
 	}
@@ -55,6 +69,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Log:              log,
 		Static:           static.Files,
 		TrustedProxyHops: cfg.TrustedProxyHops,
+		Extra:            extra,
 	})
 	if err != nil {
 		return err
@@ -74,6 +89,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	printWelcome(e.stdout, cfg, seeded || (!cfg.Postgres() || *demo), time.Since(started))
+	if sb != nil {
+		fmt.Fprintf(e.stdout, "Provider sandbox (fake Meta and LinkedIn, no real app needed): %s%s\n\n", cfg.BaseURL, sb.Prefix())
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "database", store.Dialect(),
 		"version", version(), "startup", time.Since(started).Round(time.Millisecond))
 
@@ -104,8 +122,14 @@ func newLogger(w io.Writer, cfg config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// openStore opens the configured database on the wall clock.
 func openStore(ctx context.Context, cfg config) (*models.Store, error) {
-	store, err := models.Open(ctx, models.OpenOptions{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath()})
+	return openStoreAt(ctx, cfg, nil)
+}
+
+// openStoreAt opens the configured database with now as its clock (nil: the wall clock).
+func openStoreAt(ctx context.Context, cfg config, now func() time.Time) (*models.Store, error) {
+	store, err := models.Open(ctx, models.OpenOptions{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
