@@ -488,6 +488,11 @@ func (s *Sandbox) adAccountJSON(u *metaUser, a *metaAdAccount, now time.Time) ma
 		"user_tasks": a.Tasks, "tos_accepted": tos, "user_tos_accepted": tos,
 		"owner": u.ID,
 	}
+	pixels := make([]map[string]any, 0, len(a.Datasets))
+	for _, d := range a.Datasets {
+		pixels = append(pixels, s.datasetJSON(d))
+	}
+	obj["adspixels"] = map[string]any{"data": pixels}
 	if a.BusinessID != "" {
 		obj["business"] = map[string]any{"id": a.BusinessID, "name": a.BusinessName}
 	}

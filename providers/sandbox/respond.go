@@ -127,7 +127,15 @@ func filter(obj map[string]any, fieldsParam string, defaults ...string) map[stri
 			continue
 		}
 		if m, isMap := v.(map[string]any); isMap && sub != "" {
-			v = filter(m, sub)
+			if list, isEdge := m["data"].([]map[string]any); isEdge {
+				filtered := make([]map[string]any, len(list))
+				for i, it := range list {
+					filtered[i] = filter(it, sub)
+				}
+				v = map[string]any{"data": filtered}
+			} else {
+				v = filter(m, sub)
+			}
 		}
 		out[name] = v
 	}
