@@ -86,7 +86,9 @@ func TestDiscoverAssets(t *testing.T) {
 			return !a.Active && a.AccountStatus == "DISABLED" && a.DisableReasonText == "ADS_INTEGRITY_POLICY" && !a.FundingSource
 		}},
 		{name: "terms not accepted", id: "act_200000000000004", check: func(a providers.Asset) bool { return !a.TermsAccepted && a.Currency == "CAD" }},
-		{name: "instagram under page", id: "178000000000001", check: func(a providers.Asset) bool { return a.ParentID == "110000000000001" && a.Username == "northwindbakery" }},
+		{name: "instagram under page", id: "178000000000001", check: func(a providers.Asset) bool {
+			return a.ParentID == "110000000000001" && a.Username == "northwindbakery"
+		}},
 		{name: "page tasks", id: "110000000000002", check: func(a providers.Asset) bool { return len(a.Tasks) == 3 }},
 		{name: "dataset", id: "300000000000001", check: func(a providers.Asset) bool { return a.ParentID == "act_200000000000001" && !a.LastFired.IsZero() }},
 	}
