@@ -78,13 +78,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DemoPassword: get("DEMO_PASSWORD", "relink-demo"),
 		LogFormat:    get("LOG_FORMAT", "text"),
 	}
-	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+	// The port must be a number: a name or an out-of-range number would only fail at listen,
+	// after migrations, with exit status 1.
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || !isPort(port) {
 		return c, &configError{"ADDR", fmt.Sprintf("want host:port such as :8080 (got %q)", c.Addr)}
 	}
 	base := get("BASE_URL", "http://localhost"+portSuffix(c.Addr))
 	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return c, &configError{"BASE_URL", fmt.Sprintf("want an absolute http(s) URL without a path, such as https://relink.example.com (got %q)", base)}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		return c, &configError{"BASE_URL", fmt.Sprintf("want an absolute http(s) URL without a path, query or credentials, such as https://relink.example.com (got %q)", base)}
 	}
 	u.Path = ""
 	c.BaseURL = u
@@ -130,6 +133,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+func isPort(s string) bool {
+	_, err := strconv.ParseUint(s, 10, 16)
+	return err == nil
 }
 
 func portSuffix(addr string) string {

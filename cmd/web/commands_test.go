@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/relink/relink/models"
+)
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		r := command(t, fakeEnv{}, "", arg)
+		if r.err != nil || !strings.HasPrefix(r.stdout, "relink ") || strings.TrimSpace(r.stdout) == "relink" {
+			t.Errorf("%s: printed %q, err %v", arg, r.stdout, r.err)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "unknown command", args: []string{"srve"}, want: `unknown command "srve"`},
+		{name: "serve with an unknown flag", args: []string{"serve", "--port=80"}, want: "serve: "},
+		{name: "migrate with arguments", args: []string{"migrate", "now"}, want: "migrate takes no arguments"},
+		{name: "user without add", args: []string{"user"}, want: "usage: relink user add"},
+		{name: "user with another verb", args: []string{"user", "delete"}, want: "usage: relink user add"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := command(t, sqliteEnv(t), "", tt.args...)
+			var ue *usageError
+			if !errors.As(r.err, &ue) {
+				t.Fatalf("got %v (%T), want a *usageError", r.err, r.err)
+			}
+			if !strings.Contains(r.err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", r.err, tt.want)
+			}
+		})
+	}
+	if r := command(t, fakeEnv{}, "", "help"); r.err != nil || !strings.Contains(r.stdout, "user add") {
+		t.Errorf("help: %q, %v", r.stdout, r.err)
+	}
+}
+
+var appliedRE = regexp.MustCompile(`^applied (\d+) migration\(s\); the (sqlite|postgres) database is up to date\n$`)
+
+func TestMigrate(t *testing.T) {
+	env := databaseEnv(t)
+	r := command(t, env, "", "migrate")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	m := appliedRE.FindStringSubmatch(r.stdout)
+	if m == nil || m[1] == "0" {
+		t.Fatalf("first migrate printed %q, want a count of applied migrations", r.stdout)
+	}
+	if env["DATABASE_URL"] == "" {
+		if _, err := os.Stat(filepath.Join(env["DATA_DIR"], "relink.db")); err != nil {
+			t.Errorf("no database in DATA_DIR: %v", err)
+		}
+	}
+	if err := openTestStore(t, env).CheckMigrated(context.Background()); err != nil {
+		t.Errorf("after migrate: %v", err)
+	}
+	r = command(t, env, "", "migrate")
+	if r.err != nil || !strings.HasPrefix(r.stdout, "applied 0 migration(s)") {
+		t.Errorf("second migrate printed %q, err %v; want nothing left to apply", r.stdout, r.err)
+	}
+}
+
+func TestUserAddNeedsAMigratedDatabase(t *testing.T) {
+	r := command(t, databaseEnv(t), "a long enough password\n", "user", "add", "--email", "a@b.test", "--role", "support")
+	if !errors.Is(r.err, models.ErrNotMigrated) || !strings.Contains(r.err.Error(), "relink migrate") {
+		t.Errorf("got %v, want ErrNotMigrated telling to run relink migrate", r.err)
+	}
+}
+
+func TestUserAdd(t *testing.T) {
+	ctx := context.Background()
+	env := databaseEnv(t)
+	if r := command(t, env, "", "migrate"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	store := openTestStore(t, env)
+	agency, err := store.CreateAgency(ctx, "Acme Agency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := store.CreateSubAccount(ctx, agency.ID, "Acme Client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateUser(ctx, models.NewUser{Email: "taken@acme.test", Password: "an existing password"}); err != nil {
+		t.Fatal(err)
+	}
+	agencyID := strconv.FormatInt(agency.ID, 10)
+	clientID := strconv.FormatInt(client.ID, 10)
+	const password = "correct horse battery staple"
+
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantErr  string // empty: the user is created
+		usage    bool   // the error is a usage error (exit status 2)
+		wantRole models.Role
+	}{
+		{name: "agency owner by agency name", args: []string{"--email", "owner@acme.test", "--role", "agency_owner", "--agency", "Acme Agency", "--name", "Olive Owner"},
+			stdin: password + "\n", wantRole: models.RoleAgencyOwner},
+		{name: "agency admin by agency id", args: []string{"--email", "admin@acme.test", "--role", "agency_admin", "--agency", agencyID},
+			stdin: password + "\n", wantRole: models.RoleAgencyAdmin},
+		{name: "agency user, password without newline", args: []string{"--email", "staff@acme.test", "--role", "agency_user", "--agency", "Acme Agency"},
+			stdin: password, wantRole: models.RoleAgencyUser},
+		{name: "account admin, password with CRLF", args: []string{"--email", "boss@client.test", "--role", "account_admin", "--sub-account", clientID},
+			stdin: password + "\r\n", wantRole: models.RoleAccountAdmin},
+		{name: "account user, email normalised", args: []string{"--email", "  Clerk@Client.TEST ", "--role", "account_user", "--sub-account", clientID},
+			stdin: password + "\nsecond line is ignored\n", wantRole: models.RoleAccountUser},
+		{name: "support", args: []string{"--email", "help@relink.test", "--role", "support"},
+			stdin: password + "\n", wantRole: models.RoleSupport},
+
+		{name: "short password", args: []string{"--email", "short@acme.test", "--role", "support"},
+			stdin: "short\n", wantErr: "at least 10 characters", usage: true},
+		{name: "no password", args: []string{"--email", "empty@acme.test", "--role", "support"},
+			wantErr: "at least 10 characters", usage: true},
+		{name: "password as a flag is refused", args: []string{"--email", "flag@acme.test", "--role", "support", "--password", password},
+			stdin: password + "\n", wantErr: "flag provided but not defined: -password", usage: true},
+		{name: "duplicate email", args: []string{"--email", "taken@acme.test", "--role", "support"},
+			stdin: password + "\n", wantErr: "already exists"},
+		{name: "duplicate email in other case", args: []string{"--email", "TAKEN@acme.test", "--role", "support"},
+			stdin: password + "\n", wantErr: "already exists"},
+		{name: "unknown agency name", args: []string{"--email", "lost@acme.test", "--role", "agency_user", "--agency", "No Such Agency"},
+			stdin: password + "\n", wantErr: `no agency named "No Such Agency"`},
+		{name: "unknown agency id", args: []string{"--email", "lost@acme.test", "--role", "agency_user", "--agency", "999999"},
+			stdin: password + "\n", wantErr: "no agency with id 999999"},
+		{name: "unknown sub-account", args: []string{"--email", "lost@acme.test", "--role", "account_user", "--sub-account", "999999"},
+			stdin: password + "\n", wantErr: "no sub-account with id 999999"},
+		{name: "agency role without agency", args: []string{"--email", "lost@acme.test", "--role", "agency_owner"},
+			stdin: password + "\n", wantErr: "needs --agency", usage: true},
+		{name: "account role without sub-account", args: []string{"--email", "lost@acme.test", "--role", "account_admin"},
+			stdin: password + "\n", wantErr: "needs --sub-account", usage: true},
+		{name: "unknown role", args: []string{"--email", "lost@acme.test", "--role", "superuser"},
+			stdin: password + "\n", wantErr: `--role "superuser"`, usage: true},
+		{name: "no email", args: []string{"--role", "support"},
+			stdin: password + "\n", wantErr: "--email is required", usage: true},
+		{name: "not an email", args: []string{"--email", "lost-at-acme", "--role", "support"},
+			stdin: password + "\n", wantErr: "not an email address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := command(t, env, tt.stdin, append([]string{"user", "add"}, tt.args...)...)
+			email := ""
+			for i, a := range tt.args {
+				if a == "--email" {
+					email = tt.args[i+1]
+				}
+			}
+			if tt.wantErr != "" {
+				if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an error saying %q", r.err, tt.wantErr)
+				}
+				var ue *usageError
+				if errors.As(r.err, &ue) != tt.usage {
+					t.Errorf("error %q: usage error %v, want %v", r.err, !tt.usage, tt.usage)
+				}
+				if strings.Contains(r.err.Error(), password) {
+					t.Errorf("error %q repeats the password", r.err)
+				}
+				if email != "" && !strings.Contains(tt.name, "duplicate") {
+					if _, err := store.UserByEmail(ctx, email); !errors.Is(err, models.ErrNotFound) {
+						t.Errorf("a failed user add left user %s behind (%v)", email, err)
+					}
+				}
+				return
+			}
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if !strings.HasPrefix(r.stdout, "created user ") || !strings.Contains(r.stdout, string(tt.wantRole)) {
+				t.Errorf("printed %q", r.stdout)
+			}
+			if strings.Contains(r.stdout+r.stderr, password) {
+				t.Error("the password was printed")
+			}
+			u, err := store.Authenticate(ctx, email, password)
+			if err != nil {
+				t.Fatalf("the new user cannot sign in: %v", err)
+			}
+			p, err := store.LoadPrincipal(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := models.SubAccountRef{ID: client.ID, AgencyID: agency.ID}
+			switch {
+			case tt.wantRole == models.RoleSupport:
+				if !p.IsSupport() || len(p.AgencyRoles)+len(p.AccountRoles) != 0 {
+					t.Errorf("support user: %+v", p)
+				}
+			case tt.wantRole.IsAgencyRole():
+				if p.AgencyRoles[agency.ID] != tt.wantRole || len(p.AccountRoles) != 0 || p.IsSupport() {
+					t.Errorf("agency roles %v, account roles %v", p.AgencyRoles, p.AccountRoles)
+				}
+			default:
+				if p.AccountRoles[client.ID] != tt.wantRole || len(p.AgencyRoles) != 0 || p.IsSupport() {
+					t.Errorf("agency roles %v, account roles %v", p.AgencyRoles, p.AccountRoles)
+				}
+			}
+			if role, ok := p.RoleIn(ref); !ok || role != tt.wantRole {
+				t.Errorf("role in Acme Client: %q, %v; want %q", role, ok, tt.wantRole)
+			}
+		})
+	}
+	if u, err := store.UserByEmail(ctx, "owner@acme.test"); err != nil || u.Name != "Olive Owner" {
+		t.Errorf("--name was not kept: %+v, %v", u, err)
+	}
+}

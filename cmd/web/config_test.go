@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestBadConfigurationNamesTheVariable(t *testing.T) {
+	short := base64.StdEncoding.EncodeToString(make([]byte, 32)) // a token key, too short for sessions
+	long := base64.StdEncoding.EncodeToString(make([]byte, 64))  // a session key, too long for tokens
+	tests := []struct {
+		name     string
+		env      []string
+		wantName string
+	}{
+		{name: "ADDR without a port", env: []string{"ADDR", "localhost"}, wantName: "ADDR"},
+		{name: "ADDR with only a port number", env: []string{"ADDR", "8080"}, wantName: "ADDR"},
+		{name: "ADDR with an empty port", env: []string{"ADDR", "127.0.0.1:"}, wantName: "ADDR"},
+		{name: "ADDR with a port that is not a number", env: []string{"ADDR", ":abc"}, wantName: "ADDR"},
+		{name: "ADDR with a port out of range", env: []string{"ADDR", ":99999"}, wantName: "ADDR"},
+		{name: "BASE_URL without a scheme", env: []string{"BASE_URL", "relink.example.com"}, wantName: "BASE_URL"},
+		{name: "BASE_URL not http", env: []string{"BASE_URL", "ftp://relink.example.com"}, wantName: "BASE_URL"},
+		{name: "BASE_URL without a host", env: []string{"BASE_URL", "https://"}, wantName: "BASE_URL"},
+		{name: "BASE_URL with a path", env: []string{"BASE_URL", "https://example.com/relink"}, wantName: "BASE_URL"},
+		{name: "BASE_URL with a query", env: []string{"BASE_URL", "https://relink.example.com/?next=/"}, wantName: "BASE_URL"},
+		{name: "BASE_URL with a fragment", env: []string{"BASE_URL", "https://relink.example.com/#top"}, wantName: "BASE_URL"},
+		{name: "BASE_URL with credentials", env: []string{"BASE_URL", "https://me:secret@relink.example.com"}, wantName: "BASE_URL"},
+		{name: "BASE_URL that does not parse", env: []string{"BASE_URL", "http://[::1"}, wantName: "BASE_URL"},
+		{name: "DATABASE_URL for another database", env: []string{"DATABASE_URL", "mysql://root@localhost/relink"}, wantName: "DATABASE_URL"},
+		{name: "DATABASE_URL as a SQLite path", env: []string{"DATABASE_URL", "sqlite:///var/lib/relink.db"}, wantName: "DATABASE_URL"},
+		{name: "LOG_LEVEL unknown", env: []string{"LOG_LEVEL", "verbose"}, wantName: "LOG_LEVEL"},
+		{name: "LOG_FORMAT unknown", env: []string{"LOG_FORMAT", "xml"}, wantName: "LOG_FORMAT"},
+		{name: "MIGRATE_ON_START not a boolean", env: []string{"MIGRATE_ON_START", "maybe"}, wantName: "MIGRATE_ON_START"},
+		{name: "TRUSTED_PROXY_HOPS negative", env: []string{"TRUSTED_PROXY_HOPS", "-1"}, wantName: "TRUSTED_PROXY_HOPS"},
+		{name: "TRUSTED_PROXY_HOPS not a number", env: []string{"TRUSTED_PROXY_HOPS", "two"}, wantName: "TRUSTED_PROXY_HOPS"},
+		{name: "TRUSTED_PROXY_HOPS a fraction", env: []string{"TRUSTED_PROXY_HOPS", "1.5"}, wantName: "TRUSTED_PROXY_HOPS"},
+		{name: "DEMO_PASSWORD too short", env: []string{"DEMO_PASSWORD", "short-pw"}, wantName: "DEMO_PASSWORD"},
+		{name: "SESSION_KEYS wrong length", env: []string{"SESSION_KEYS", short}, wantName: "SESSION_KEYS"},
+		{name: "SESSION_KEYS second key wrong length", env: []string{"SESSION_KEYS", long + "," + short}, wantName: "SESSION_KEYS"},
+		{name: "SESSION_KEYS not base64", env: []string{"SESSION_KEYS", "not*base64*at*all"}, wantName: "SESSION_KEYS"},
+		{name: "SESSION_KEYS only commas", env: []string{"SESSION_KEYS", ",,"}, wantName: "SESSION_KEYS"},
+		{name: "TOKEN_KEYS wrong length", env: []string{"TOKEN_KEYS", long}, wantName: "TOKEN_KEYS"},
+		{name: "TOKEN_KEYS second key wrong length", env: []string{"TOKEN_KEYS", short + "," + long}, wantName: "TOKEN_KEYS"},
+		{name: "TOKEN_KEYS not base64", env: []string{"TOKEN_KEYS", "not*base64*at*all"}, wantName: "TOKEN_KEYS"},
+		{name: "SESSION_KEYS missing with PostgreSQL",
+			env: []string{"DATABASE_URL", "postgres://relink@127.0.0.1:1/relink", "TOKEN_KEYS", short}, wantName: "SESSION_KEYS"},
+		{name: "TOKEN_KEYS missing with PostgreSQL",
+			env: []string{"DATABASE_URL", "postgres://relink@127.0.0.1:1/relink", "SESSION_KEYS", long}, wantName: "TOKEN_KEYS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := sqliteEnv(t).with(tt.env...)
+			// A cancelled context: should a bad value slip through, serve fails at once
+			// opening the database instead of serving until the test times out.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			var stdout, stderr strings.Builder
+			err := run(ctx, []string{"serve"}, env.getenv, strings.NewReader(""), &stdout, &stderr)
+			var ce *configError
+			if !errors.As(err, &ce) {
+				t.Fatalf("run returned %v (%T), want a *configError", err, err)
+			}
+			if ce.name != tt.wantName || !strings.HasPrefix(err.Error(), tt.wantName+": ") {
+				t.Errorf("error %q names %s, want %s", err, ce.name, tt.wantName)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q spans several lines", err)
+			}
+			if value := env[tt.wantName]; strings.Contains(tt.wantName, "KEYS") && value != "" && strings.Contains(err.Error(), value) {
+				t.Errorf("error %q repeats the secret", err)
+			}
+			if stdout.Len() != 0 || stderr.Len() != 0 {
+				t.Errorf("run wrote before failing: stdout %q, stderr %q", stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+func TestGoodConfigurationIsRead(t *testing.T) {
+	session := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("s", 64)))
+	token := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("t", 32)))
+	env := fakeEnv{
+		"ADDR":               "[::1]:9090",
+		"BASE_URL":           "https://relink.example.com/",
+		"DATABASE_URL":       "postgresql://relink@db.internal/relink",
+		"LOG_LEVEL":          "DEBUG",
+		"LOG_FORMAT":         "json",
+		"MIGRATE_ON_START":   "true",
+		"TRUSTED_PROXY_HOPS": "2",
+		"DEMO_PASSWORD":      "a long demo password",
+		"SESSION_KEYS":       session + " , " + session,
+		"TOKEN_KEYS":         token,
+	}
+	cfg, err := loadConfig(env.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "[::1]:9090" || cfg.BaseURL.String() != "https://relink.example.com" || !cfg.Postgres() ||
+		cfg.LogLevel != slog.LevelDebug || cfg.LogFormat != "json" || !cfg.MigrateOnStart || cfg.TrustedProxyHops != 2 ||
+		cfg.DemoPassword != "a long demo password" || len(cfg.SessionKeys) != 2 || len(cfg.TokenKeys) != 1 {
+		t.Errorf("read %+v", cfg)
+	}
+
+	defaults, err := loadConfig(fakeEnv{}.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if defaults.Addr != ":8080" || defaults.BaseURL.String() != "http://localhost:8080" || defaults.Postgres() ||
+		defaults.LogLevel != slog.LevelInfo || defaults.MigrateOnStart || defaults.SessionKeys != nil {
+		t.Errorf("defaults %+v", defaults)
+	}
+}

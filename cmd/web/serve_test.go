@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relink/relink/models"
+)
+
+// visitor is an HTTP client with a cookie jar that does not follow redirects. Cookies are
+// kept per host, not per port, so a visitor's session carries over to a restarted server.
+func visitor(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func status(t *testing.T, c *http.Client, method, u string, form url.Values) int {
+	t.Helper()
+	var resp *http.Response
+	var err error
+	if method == http.MethodPost {
+		resp, err = c.PostForm(u, form)
+	} else {
+		resp, err = c.Get(u)
+	}
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+func TestServeOnSQLite(t *testing.T) {
+	env := sqliteEnv(t).with("DEMO_PASSWORD", "a demo password for tests")
+	s := startServe(t, env)
+
+	out := s.stdout.String()
+	if want := "is running at http://localhost:" + s.port; !strings.Contains(out, want) {
+		t.Errorf("stdout does not say %q:\n%s", want, out)
+	}
+	if !strings.Contains(out, `"a demo password for tests"`) {
+		t.Errorf("stdout does not give the demo password:\n%s", out)
+	}
+	for _, l := range models.DemoLogins {
+		if !strings.Contains(out, l.Email) {
+			t.Errorf("stdout does not list the demo login %s:\n%s", l.Email, out)
+		}
+	}
+
+	c := visitor(t)
+	if got := status(t, c, http.MethodGet, s.url+"/login", nil); got != http.StatusOK {
+		t.Errorf("GET /login: %d", got)
+	}
+	login := url.Values{"email": {"owner@northwind.test"}, "password": {"a demo password for tests"}}
+	if got := status(t, c, http.MethodPost, s.url+"/login", login); got != http.StatusSeeOther {
+		t.Errorf("signing in with the printed demo login: %d, want 303", got)
+	}
+	if got := status(t, c, http.MethodGet, s.url+"/agency", nil); got != http.StatusOK {
+		t.Errorf("GET /agency after signing in: %d", got)
+	}
+
+	if err := s.stop(t); err != nil {
+		t.Errorf("graceful shutdown: run returned %v, want nil", err)
+	}
+	if log := s.stderr.String(); !strings.Contains(log, "shutting down") || strings.Contains(log, "level=ERROR") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+func TestServeKeepsGeneratedKeysInDataDir(t *testing.T) {
+	env := sqliteEnv(t)
+	files := []string{filepath.Join(env["DATA_DIR"], "session.key"), filepath.Join(env["DATA_DIR"], "token.key")}
+	read := func() []string {
+		t.Helper()
+		var out []string
+		for _, f := range files {
+			info, err := os.Stat(f)
+			if err != nil {
+				t.Fatalf("key file: %v", err)
+			}
+			if info.Mode().Perm() != 0o600 {
+				t.Errorf("%s has mode %v, want 0600", filepath.Base(f), info.Mode().Perm())
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+		return out
+	}
+
+	first := startServe(t, env)
+	keys := read()
+	c := visitor(t)
+	login := url.Values{"email": {"owner@northwind.test"}, "password": {"relink-demo"}}
+	if got := status(t, c, http.MethodPost, first.url+"/login", login); got != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", got)
+	}
+	if err := first.stop(t); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startServe(t, env)
+	if again := read(); fmt.Sprint(again) != fmt.Sprint(keys) {
+		t.Error("the keys changed on the second start")
+	}
+	if got := status(t, c, http.MethodGet, second.url+"/agency", nil); got != http.StatusOK {
+		t.Errorf("the session of the first run does not work after a restart: GET /agency %d", got)
+	}
+	if err := second.stop(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeUsesGivenKeysWithoutWritingFiles(t *testing.T) {
+	env := sqliteEnv(t).with("SESSION_KEYS", randomKey(64), "TOKEN_KEYS", randomKey(32))
+	s := startServe(t, env)
+	if err := s.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"session.key", "token.key"} {
+		if _, err := os.Stat(filepath.Join(env["DATA_DIR"], f)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s was written although the key was given (%v)", f, err)
+		}
+	}
+}
+
+func TestServeRefusesADamagedKeyFile(t *testing.T) {
+	env := sqliteEnv(t)
+	if err := os.WriteFile(filepath.Join(env["DATA_DIR"], "session.key"), []byte("too short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := command(t, env, "", "serve")
+	if r.err == nil || !strings.Contains(r.err.Error(), "session.key is damaged") {
+		t.Errorf("got %v, want the damaged key file named", r.err)
+	}
+}
+
+func TestServeReportsAPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := command(t, sqliteEnv(t).with("ADDR", ln.Addr().String()), "", "serve")
+	if r.err == nil || !strings.Contains(r.err.Error(), "listen on "+ln.Addr().String()) {
+		t.Errorf("got %v, want a listen error naming the address", r.err)
+	}
+}
+
+// A request already being handled when the signal arrives must be answered in full:
+// that is what a graceful shutdown is for.
+func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
+	s := startServe(t, sqliteEnv(t))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+
+	// Send the headers and half the body: the handler is now waiting for the rest.
+	body := url.Values{"email": {"owner@northwind.test"}, "password": {"relink-demo"}}.Encode()
+	fmt.Fprintf(conn, "POST /login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+		strings.TrimPrefix(s.url, "http://"), len(body), body[:10])
+	time.Sleep(200 * time.Millisecond)
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.stop(t) }()
+	time.Sleep(200 * time.Millisecond) // shutdown has begun and waits for this request
+	select {
+	case err := <-stopped:
+		t.Fatalf("serve returned %v while a request was in flight", err)
+	default:
+	}
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the in-flight request got no response: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the in-flight sign-in got %d, want 303", resp.StatusCode)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("run returned %v, want nil", err)
+	}
+}
+
+func TestServeOnPostgres(t *testing.T) {
+	t.Run("refuses an unmigrated schema", func(t *testing.T) {
+		r := command(t, postgresEnv(t), "", "serve")
+		if !errors.Is(r.err, models.ErrNotMigrated) || !strings.Contains(r.err.Error(), "run `relink migrate`") {
+			t.Errorf("got %v, want ErrNotMigrated telling to run `relink migrate`", r.err)
+		}
+	})
+	t.Run("migrates on start when asked", func(t *testing.T) {
+		env := postgresEnv(t).with("MIGRATE_ON_START", "true")
+		s := startServe(t, env)
+		if strings.Contains(s.stdout.String(), "Demo logins") {
+			t.Errorf("demo logins printed without --demo:\n%s", s.stdout.String())
+		}
+		if err := s.stop(t); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := openTestStore(t, env).CountUsers(context.Background()); err != nil || n != 0 {
+			t.Errorf("PostgreSQL was seeded without --demo: %d users, %v", n, err)
+		}
+	})
+	t.Run("serves after relink migrate", func(t *testing.T) {
+		env := postgresEnv(t)
+		if r := command(t, env, "", "migrate"); r.err != nil {
+			t.Fatal(r.err)
+		}
+		s := startServe(t, env, "--demo")
+		for _, l := range models.DemoLogins {
+			if !strings.Contains(s.stdout.String(), l.Email) {
+				t.Errorf("--demo did not print %s", l.Email)
+			}
+		}
+		c := visitor(t)
+		login := url.Values{"email": {"owner@northwind.test"}, "password": {"relink-demo"}}
+		if got := status(t, c, http.MethodPost, s.url+"/login", login); got != http.StatusSeeOther {
+			t.Errorf("sign in to the --demo agency: %d", got)
+		}
+		if err := s.stop(t); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
