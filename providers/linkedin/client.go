@@ -1,0 +1,362 @@
+// Package linkedin is Relink's LinkedIn provider: OAuth 2 with 60-day access and
+// 365-day refresh tokens, the member's profile, the organizations they administer
+// and the ad accounts they can use, with configurable base URLs.
+package linkedin
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/markbates/goth"
+	"github.com/relink/relink/providers"
+)
+
+// Defaults for Config.
+const (
+	DefaultAPIURL  = "https://api.linkedin.com"
+	DefaultWWWURL  = "https://www.linkedin.com"
+	DefaultVersion = "202510"
+)
+
+// DefaultScopes are the permissions Relink asks for.
+var DefaultScopes = []string{"openid", "profile", "email", "r_organization_admin", "r_ads"}
+
+// Config configures a Client. Only ClientID and ClientSecret are required.
+type Config struct {
+	ClientID, ClientSecret string
+	RedirectURL            string
+	Scopes                 []string
+	// APIURL stands for https://api.linkedin.com and WWWURL for
+	// https://www.linkedin.com; point them at the sandbox, such as
+	// http://localhost:8080/sandbox/linkedin/api and …/sandbox/linkedin/www.
+	APIURL, WWWURL string
+	// Version is the LinkedIn-Version header of the versioned REST API (YYYYMM).
+	Version    string
+	HTTPClient *http.Client
+	Timeout    time.Duration
+	Clock      providers.Clock
+}
+
+func withDefaults(cfg Config) Config {
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if cfg.WWWURL == "" {
+		cfg.WWWURL = DefaultWWWURL
+	}
+	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
+	cfg.WWWURL = strings.TrimRight(cfg.WWWURL, "/")
+	if cfg.Version == "" {
+		cfg.Version = DefaultVersion
+	}
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = DefaultScopes
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = providers.DefaultTimeout
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = providers.SystemClock{}
+	}
+	return cfg
+}
+
+// Client talks to LinkedIn. It is safe for concurrent use.
+type Client struct {
+	cfg  Config
+	goth *GothProvider
+}
+
+var _ providers.Provider = (*Client)(nil)
+
+// New returns a client with defaults filled in.
+func New(cfg Config) *Client {
+	cfg = withDefaults(cfg)
+	return &Client{cfg: cfg, goth: NewGoth(cfg)}
+}
+
+// Name returns "linkedin".
+func (c *Client) Name() string { return "linkedin" }
+
+// Goth returns the goth provider for the OAuth dance.
+func (c *Client) Goth() goth.Provider { return c.goth }
+
+// Classify turns any error returned by the client into a *providers.Error.
+func (c *Client) Classify(err error) *providers.Error {
+	if err == nil {
+		return nil
+	}
+	return ClassifyTransport("", err)
+}
+
+func (c *Client) do(ctx context.Context, op string, req *http.Request, out any) error {
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return ClassifyTransport(op, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return ClassifyTransport(op, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Classify(op, resp.StatusCode, resp.Header, body)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return Classify(op, resp.StatusCode, resp.Header, body)
+	}
+	return nil
+}
+
+// get calls the REST API with the member's token.
+func (c *Client) get(ctx context.Context, op, path string, q url.Values, tok string, out any) error {
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	u := c.cfg.APIURL + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return &providers.Error{Provider: "linkedin", Op: op, Reason: providers.ReasonUnknown, Message: "bad request"}
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("LinkedIn-Version", c.cfg.Version)
+	req.Header.Set("X-Restli-Protocol-Version", "2.0.0")
+	return c.do(ctx, op, req, out)
+}
+
+// post sends a form to www.linkedin.com's OAuth endpoints with the client credentials.
+func (c *Client) post(ctx context.Context, op, path string, form url.Values, out any) error {
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	form.Set("client_id", c.cfg.ClientID)
+	form.Set("client_secret", c.cfg.ClientSecret)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.WWWURL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return &providers.Error{Provider: "linkedin", Op: op, Reason: providers.ReasonUnknown, Message: "bad request"}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(ctx, op, req, out)
+}
+
+type tokenResponse struct {
+	AccessToken           string `json:"access_token"`
+	ExpiresIn             int64  `json:"expires_in"`
+	RefreshToken          string `json:"refresh_token"`
+	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in"`
+	Scope                 string `json:"scope"`
+}
+
+func (c *Client) token(tr tokenResponse) providers.Token {
+	now := c.cfg.Clock.Now()
+	t := providers.Token{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, Scopes: splitScope(tr.Scope)}
+	if tr.ExpiresIn > 0 {
+		t.Expiry = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
+	}
+	if tr.RefreshTokenExpiresIn > 0 {
+		t.RefreshExpiry = now.Add(time.Duration(tr.RefreshTokenExpiresIn) * time.Second)
+	}
+	return t
+}
+
+func splitScope(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// ExchangeCode trades an authorization code for access and refresh tokens.
+func (c *Client) ExchangeCode(ctx context.Context, code, redirectURI string) (providers.Token, error) {
+	var tr tokenResponse
+	err := c.post(ctx, "exchange_code", "/oauth/v2/accessToken", url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}, &tr)
+	if err != nil {
+		return providers.Token{}, err
+	}
+	return c.token(tr), nil
+}
+
+// RenewToken runs the refresh-token grant. The new access token lives 60 days; the
+// refresh token keeps its original expiry.
+func (c *Client) RenewToken(ctx context.Context, tok providers.Token) (providers.Token, error) {
+	if tok.RefreshToken == "" {
+		return providers.Token{}, &providers.Error{Provider: "linkedin", Op: OpRefresh,
+			Reason: providers.ReasonRefreshTokenInvalid, Message: "no refresh token"}
+	}
+	var tr tokenResponse
+	err := c.post(ctx, OpRefresh, "/oauth/v2/accessToken", url.Values{
+		"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, &tr)
+	if err != nil {
+		return providers.Token{}, err
+	}
+	nt := c.token(tr)
+	if nt.RefreshToken == "" {
+		nt.RefreshToken, nt.RefreshExpiry = tok.RefreshToken, tok.RefreshExpiry
+	}
+	return nt, nil
+}
+
+// InspectToken uses LinkedIn's token introspection.
+func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (providers.TokenInfo, error) {
+	var r struct {
+		Active       bool   `json:"active"`
+		Status       string `json:"status"`
+		ClientID     string `json:"client_id"`
+		AuthorizedAt int64  `json:"authorized_at"`
+		CreatedAt    int64  `json:"created_at"`
+		ExpiresAt    int64  `json:"expires_at"`
+		Scope        string `json:"scope"`
+	}
+	if err := c.post(ctx, "introspect", "/oauth/v2/introspectToken", url.Values{"token": {tok.AccessToken}}, &r); err != nil {
+		return providers.TokenInfo{}, err
+	}
+	info := providers.TokenInfo{Valid: r.Active, AppID: r.ClientID, Type: "USER", Scopes: splitScope(r.Scope)}
+	if r.ExpiresAt > 0 {
+		info.ExpiresAt = time.Unix(r.ExpiresAt, 0)
+	}
+	if r.CreatedAt > 0 {
+		info.IssuedAt = time.Unix(r.CreatedAt, 0)
+	}
+	if !r.Active {
+		reason := providers.ReasonSessionInvalidated
+		switch r.Status {
+		case "expired":
+			reason = providers.ReasonTokenExpired
+		case "revoked":
+			reason = providers.ReasonAppRemoved
+		}
+		info.Problem = &providers.Error{Provider: "linkedin", Op: "introspect", Reason: reason, HTTPStatus: http.StatusOK,
+			Message: "token status " + firstNonEmpty(r.Status, "inactive")}
+	}
+	return info, nil
+}
+
+// Me returns the member from the OpenID Connect userinfo endpoint.
+func (c *Client) Me(ctx context.Context, tok providers.Token) (providers.User, error) {
+	var u struct{ Sub, Name, Email string }
+	if err := c.get(ctx, "userinfo", "/v2/userinfo", nil, tok.AccessToken, &u); err != nil {
+		return providers.User{}, err
+	}
+	return providers.User{ID: u.Sub, Name: u.Name, Email: u.Email}, nil
+}
+
+// Revoke revokes the token.
+func (c *Client) Revoke(ctx context.Context, tok providers.Token) error {
+	return c.post(ctx, "revoke", "/oauth/v2/revoke", url.Values{"token": {tok.AccessToken}}, nil)
+}
+
+type elements[T any] struct {
+	Elements []T `json:"elements"`
+	Paging   struct {
+		Start int `json:"start"`
+		Count int `json:"count"`
+		Total int `json:"total"`
+	} `json:"paging"`
+}
+
+// allElements follows start/count paging to the end.
+func allElements[T any](ctx context.Context, c *Client, op, path string, q url.Values, tok string) ([]T, error) {
+	var out []T
+	const count = 100
+	for start := 0; start < 100000; start += count {
+		q.Set("start", strconv.Itoa(start))
+		q.Set("count", strconv.Itoa(count))
+		var page elements[T]
+		if err := c.get(ctx, op, path, q, tok, &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Elements...)
+		if len(page.Elements) < count || (page.Paging.Total > 0 && len(out) >= page.Paging.Total) {
+			break
+		}
+	}
+	return out, nil
+}
+
+func urnID(urn string) string {
+	if i := strings.LastIndexByte(urn, ':'); i >= 0 {
+		return urn[i+1:]
+	}
+	return urn
+}
+
+// DiscoverAssets lists the organizations the member administers and the ad accounts
+// they can use, with names.
+func (c *Client) DiscoverAssets(ctx context.Context, tok providers.Token) ([]providers.Asset, error) {
+	acls, err := allElements[struct {
+		Organization string `json:"organization"`
+		Role         string `json:"role"`
+	}](ctx, c, "organization_acls", "/rest/organizationAcls",
+		url.Values{"q": {"roleAssignee"}, "role": {"ADMINISTRATOR"}, "state": {"APPROVED"}}, tok.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	users, err := allElements[struct {
+		Account string `json:"account"`
+		Role    string `json:"role"`
+	}](ctx, c, "ad_account_users", "/rest/adAccountUsers", url.Values{"q": {"authenticatedUser"}}, tok.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	var out []providers.Asset
+	for _, a := range acls {
+		asset, err := c.RefreshAsset(ctx, tok, providers.KindLinkedInOrganization, urnID(a.Organization))
+		if err != nil {
+			return nil, err
+		}
+		asset.Tasks = []string{a.Role}
+		out = append(out, asset)
+	}
+	for _, u := range users {
+		asset, err := c.RefreshAsset(ctx, tok, providers.KindLinkedInAdAccount, urnID(u.Account))
+		if err != nil {
+			return nil, err
+		}
+		asset.Tasks = []string{u.Role}
+		out = append(out, asset)
+	}
+	return out, nil
+}
+
+// RefreshAsset reads one organization or ad account.
+func (c *Client) RefreshAsset(ctx context.Context, tok providers.Token, kind providers.AssetKind, id string) (providers.Asset, error) {
+	id = urnID(id)
+	switch kind {
+	case providers.KindLinkedInOrganization:
+		var o struct {
+			ID            json.Number `json:"id"`
+			LocalizedName string      `json:"localizedName"`
+			VanityName    string      `json:"vanityName"`
+		}
+		if err := c.get(ctx, OpRefreshAsset, "/rest/organizations/"+url.PathEscape(id), nil, tok.AccessToken, &o); err != nil {
+			return providers.Asset{}, err
+		}
+		return providers.Asset{Kind: kind, ExternalID: id, Name: o.LocalizedName, Username: o.VanityName, Active: true}, nil
+	case providers.KindLinkedInAdAccount:
+		var a struct {
+			ID        json.Number `json:"id"`
+			Name      string      `json:"name"`
+			Currency  string      `json:"currency"`
+			Status    string      `json:"status"`
+			Reference string      `json:"reference"`
+		}
+		if err := c.get(ctx, OpRefreshAsset, "/rest/adAccounts/"+url.PathEscape(id), nil, tok.AccessToken, &a); err != nil {
+			return providers.Asset{}, err
+		}
+		return providers.Asset{Kind: kind, ExternalID: id, Name: a.Name, Currency: a.Currency, AccountStatus: a.Status,
+			Active: a.Status == "ACTIVE", ParentID: urnID(a.Reference), TermsAccepted: true}, nil
+	}
+	return providers.Asset{}, &providers.Error{Provider: "linkedin", Op: OpRefreshAsset, Reason: providers.ReasonUnknown,
+		Message: "linkedin has no asset kind " + string(kind)}
+}

@@ -1,0 +1,154 @@
+package linkedin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/markbates/goth"
+	"golang.org/x/oauth2"
+)
+
+// GothProvider implements goth.Provider for LinkedIn with configurable endpoints.
+type GothProvider struct {
+	name   string
+	client *Client
+	oauth  *oauth2.Config
+}
+
+var _ goth.Provider = (*GothProvider)(nil)
+
+// NewGoth returns the goth provider named "linkedin" for cfg.
+func NewGoth(cfg Config) *GothProvider {
+	cfg = withDefaults(cfg)
+	return &GothProvider{
+		name:   "linkedin",
+		client: &Client{cfg: cfg},
+		oauth: &oauth2.Config{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: cfg.RedirectURL, Scopes: cfg.Scopes,
+			Endpoint: oauth2.Endpoint{
+				AuthURL:   cfg.WWWURL + "/oauth/v2/authorization",
+				TokenURL:  cfg.WWWURL + "/oauth/v2/accessToken",
+				AuthStyle: oauth2.AuthStyleInParams,
+			},
+		},
+	}
+}
+
+// Name is the name gothic looks the provider up by.
+func (p *GothProvider) Name() string { return p.name }
+
+// SetName renames the provider.
+func (p *GothProvider) SetName(name string) { p.name = name }
+
+// Debug is a no-op.
+func (p *GothProvider) Debug(bool) {}
+
+// BeginAuth starts the flow.
+func (p *GothProvider) BeginAuth(state string) (goth.Session, error) {
+	return &Session{AuthURL: p.oauth.AuthCodeURL(state)}, nil
+}
+
+// UnmarshalSession restores a session saved by gothic.
+func (p *GothProvider) UnmarshalSession(data string) (goth.Session, error) {
+	s := &Session{}
+	err := json.NewDecoder(strings.NewReader(data)).Decode(s)
+	return s, err
+}
+
+func (p *GothProvider) ctx() (context.Context, context.CancelFunc) {
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.client.cfg.HTTPClient)
+	return context.WithTimeout(ctx, p.client.cfg.Timeout)
+}
+
+// FetchUser reads the OpenID Connect userinfo.
+func (p *GothProvider) FetchUser(session goth.Session) (goth.User, error) {
+	s, ok := session.(*Session)
+	if !ok {
+		return goth.User{}, errors.New("linkedin: session of another provider")
+	}
+	user := goth.User{Provider: p.name, AccessToken: s.AccessToken, RefreshToken: s.RefreshToken, ExpiresAt: s.ExpiresAt}
+	if s.AccessToken == "" {
+		return user, errors.New("linkedin: cannot fetch the user without an access token")
+	}
+	ctx, cancel := p.ctx()
+	defer cancel()
+	var raw map[string]any
+	if err := p.client.get(ctx, "userinfo", "/v2/userinfo", nil, s.AccessToken, &raw); err != nil {
+		return user, err
+	}
+	str := func(k string) string { v, _ := raw[k].(string); return v }
+	user.RawData = raw
+	user.UserID, user.Name, user.Email = str("sub"), str("name"), str("email")
+	user.FirstName, user.LastName, user.AvatarURL = str("given_name"), str("family_name"), str("picture")
+	return user, nil
+}
+
+// RefreshToken runs the refresh grant.
+func (p *GothProvider) RefreshToken(refreshToken string) (*oauth2.Token, error) {
+	ctx, cancel := p.ctx()
+	defer cancel()
+	tok, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil {
+			return nil, Classify(OpRefresh, re.Response.StatusCode, re.Response.Header, re.Body)
+		}
+		return nil, ClassifyTransport(OpRefresh, err)
+	}
+	return tok, nil
+}
+
+// RefreshTokenAvailable is true: LinkedIn issues 365-day refresh tokens.
+func (p *GothProvider) RefreshTokenAvailable() bool { return true }
+
+// Session is the goth session of a LinkedIn login.
+type Session struct {
+	AuthURL      string
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    time.Time
+}
+
+// GetAuthURL returns the authorization URL.
+func (s *Session) GetAuthURL() (string, error) {
+	if s.AuthURL == "" {
+		return "", errors.New(goth.NoAuthUrlErrorMessage)
+	}
+	return s.AuthURL, nil
+}
+
+// Authorize exchanges the code for tokens; a cancelled dialog is an error.
+func (s *Session) Authorize(provider goth.Provider, params goth.Params) (string, error) {
+	p, ok := provider.(*GothProvider)
+	if !ok {
+		return "", errors.New("linkedin: provider of another kind")
+	}
+	if e := params.Get("error"); e != "" {
+		return "", fmt.Errorf("linkedin: login not completed: %s", e)
+	}
+	ctx, cancel := p.ctx()
+	defer cancel()
+	tok, err := p.oauth.Exchange(ctx, params.Get("code"))
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil {
+			return "", Classify("exchange_code", re.Response.StatusCode, re.Response.Header, re.Body)
+		}
+		return "", ClassifyTransport("exchange_code", err)
+	}
+	s.AccessToken, s.RefreshToken, s.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
+	return tok.AccessToken, nil
+}
+
+// Marshal serialises the session for gothic's store.
+func (s *Session) Marshal() string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// String keeps the tokens out of logs.
+func (s *Session) String() string { return "linkedin.Session{expires: " + s.ExpiresAt.String() + "}" }
