@@ -13,30 +13,67 @@
     var summary = sw.querySelector("summary");
     if (!details || !input || !summary) return;
 
+    // Enter pressed before the list caught up with the search box: open the first match
+    // once the list for what was typed arrives.
+    var enterPending = false;
+
+    // fresh reports whether the list shows the matches of what the search box holds now.
+    function fresh() {
+      var results = sw.querySelector(".switcher-results");
+      return !!results && results.getAttribute("data-query") === input.value.trim();
+    }
+
+    function openFirst() {
+      var list = items(sw);
+      if (list.length > 0) window.location.assign(list[0].getAttribute("href"));
+    }
+
     details.addEventListener("toggle", function () {
       if (details.open) input.focus();
+      else enterPending = false;
+    });
+
+    sw.addEventListener("htmx:afterSettle", function () {
+      if (enterPending && fresh()) {
+        enterPending = false;
+        openFirst();
+      }
     });
 
     sw.addEventListener("keydown", function (e) {
       var list = items(sw);
       var i = list.indexOf(document.activeElement);
       if (e.key === "Escape") {
+        if (!details.open) return;
         details.open = false;
         summary.focus();
         e.preventDefault();
+      } else if (!details.open) {
+        // Closed: the arrow keys scroll the page as usual.
+        return;
       } else if (e.key === "ArrowDown") {
         if (list.length === 0) return;
         list[i < 0 ? 0 : Math.min(i + 1, list.length - 1)].focus();
         e.preventDefault();
       } else if (e.key === "ArrowUp") {
-        if (i <= 0) input.focus(); else list[i - 1].focus();
+        if (i < 0) return;
+        if (i === 0) input.focus(); else list[i - 1].focus();
         e.preventDefault();
       } else if (e.key === "Enter" && document.activeElement === input) {
         // Enter in the search box opens the first match instead of submitting the form.
-        if (list.length > 0) {
+        if (fresh()) {
+          if (list.length > 0) {
+            e.preventDefault();
+            openFirst();
+          }
+        } else if (window.htmx) {
+          // Typed faster than the debounce: fetch the matches now and open the first one
+          // when they arrive, never the first item of the previous list.
           e.preventDefault();
-          window.location.assign(list[0].getAttribute("href"));
+          enterPending = true;
+          window.htmx.trigger(input, "search");
         }
+        // Without htmx the form submits, and the /switch page lists the matches.
       }
     });
 
@@ -53,7 +90,7 @@
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) return;
     var sw = document.querySelector("[data-testid=account-switcher] details");
     if (!sw) return;
     e.preventDefault();
