@@ -200,9 +200,18 @@ func truncate(s string, n int) string {
 	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
-// Usage is the highest percentage Meta reports in x-app-usage or
-// x-business-use-case-usage, and how long it says to wait.
+// Usage is what Meta's usage headers say: Percent is the highest percentage of any
+// header (x-app-usage, x-ad-account-usage, x-business-use-case-usage), App the
+// app-wide one, Objects the per business object (ad account, Page) ones.
 type Usage struct {
+	Percent    int
+	RegainWait time.Duration
+	App        int
+	Objects    map[string]ObjectUsage
+}
+
+// ObjectUsage is the usage of one business object from x-business-use-case-usage.
+type ObjectUsage struct {
 	Percent    int
 	RegainWait time.Duration
 }
@@ -220,31 +229,37 @@ func ParseUsage(h http.Header) Usage {
 				n, _ := jsonInt(v)
 				if k == "acc_id_util_pct" || k == "call_count" || k == "total_cputime" || k == "total_time" {
 					u.Percent = max(u.Percent, n)
+					if name == "X-App-Usage" {
+						u.App = max(u.App, n)
+					}
 				}
 			}
 		}
 	}
 	var buc map[string][]map[string]json.RawMessage
 	if json.Unmarshal([]byte(h.Get("X-Business-Use-Case-Usage")), &buc) == nil {
-		for _, list := range buc {
+		for id, list := range buc {
+			var ou ObjectUsage
 			for _, m := range list {
 				for _, k := range []string{"call_count", "total_cputime", "total_time"} {
 					n, _ := jsonInt(m[k])
-					u.Percent = max(u.Percent, n)
+					ou.Percent = max(ou.Percent, n)
 				}
 				mins, _ := jsonInt(m["estimated_time_to_regain_access"])
-				if d := time.Duration(mins) * time.Minute; d > u.RegainWait {
-					u.RegainWait = d
+				if d := time.Duration(mins) * time.Minute; d > ou.RegainWait {
+					ou.RegainWait = d
 				}
 			}
+			ou.Percent, ou.RegainWait = max(ou.Percent, 0), max(ou.RegainWait, 0)
+			if u.Objects == nil {
+				u.Objects = map[string]ObjectUsage{}
+			}
+			u.Objects[id] = ou
+			u.Percent = max(u.Percent, ou.Percent)
+			u.RegainWait = max(u.RegainWait, ou.RegainWait)
 		}
 	}
-	if u.Percent < 0 {
-		u.Percent = 0
-	}
-	if u.RegainWait < 0 {
-		u.RegainWait = 0
-	}
+	u.Percent, u.App, u.RegainWait = max(u.Percent, 0), max(u.App, 0), max(u.RegainWait, 0)
 	return u
 }
 

@@ -185,6 +185,9 @@ func TestParseUsage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := meta.ParseUsage(tt.header)
+			if tt.name == "buc" && (u.Objects["123"].Percent != 95 || u.App != 0) {
+				t.Errorf("per-object usage: %+v", u)
+			}
 			if u.Percent != tt.percent || u.RegainWait != tt.wait {
 				t.Errorf("got %+v, want %d%% %v", u, tt.percent, tt.wait)
 			}

@@ -69,8 +69,10 @@ type Client struct {
 	goth *GothProvider
 
 	mu         sync.Mutex
-	usage      int
-	blockedTil time.Time
+	usage      int                  // app-wide, from x-app-usage
+	blockedTil time.Time            // app-wide pause
+	objUsage   map[string]int       // per business object, from x-business-use-case-usage
+	objBlocked map[string]time.Time // per business object pause
 }
 
 var _ providers.Provider = (*Client)(nil)
@@ -128,10 +130,17 @@ func (c *Client) Classify(err error) *providers.Error {
 }
 
 // throttle slows calls down as Meta's reported usage nears its limit, and refuses
-// them while Meta said to wait.
-func (c *Client) throttle(ctx context.Context, op string) error {
+// them while Meta said to wait: app-wide, or for the business object (ad account,
+// Page) the call touches.
+func (c *Client) throttle(ctx context.Context, op, object string) error {
 	c.mu.Lock()
 	usage, blocked := c.usage, c.blockedTil
+	if object != "" {
+		usage = max(usage, c.objUsage[object])
+		if t := c.objBlocked[object]; t.After(blocked) {
+			blocked = t
+		}
+	}
 	c.mu.Unlock()
 	now := c.cfg.Clock.Now()
 	if now.Before(blocked) {
@@ -140,7 +149,7 @@ func (c *Client) throttle(ctx context.Context, op string) error {
 	}
 	if usage >= c.cfg.SlowDownAt {
 		// Spread calls out more the closer usage gets to 100%.
-		d := time.Duration(usage-c.cfg.SlowDownAt+1) * 100 * time.Millisecond
+		d := time.Duration(min(usage, 100)-c.cfg.SlowDownAt+1) * 100 * time.Millisecond
 		if err := c.cfg.Sleep(ctx, d); err != nil {
 			return ClassifyTransport(op, err)
 		}
@@ -150,15 +159,27 @@ func (c *Client) throttle(ctx context.Context, op string) error {
 
 func (c *Client) noteUsage(h http.Header) {
 	u := ParseUsage(h)
+	now := c.cfg.Clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.usage = u.Percent
-	if u.Percent >= 100 {
-		wait := u.RegainWait
-		if wait <= 0 {
-			wait = 5 * time.Minute
+	if h.Get("X-App-Usage") != "" {
+		c.usage = u.App
+		if u.App >= 100 {
+			c.blockedTil = now.Add(5 * time.Minute)
 		}
-		c.blockedTil = c.cfg.Clock.Now().Add(wait)
+	}
+	for id, ou := range u.Objects {
+		if c.objUsage == nil {
+			c.objUsage, c.objBlocked = map[string]int{}, map[string]time.Time{}
+		}
+		c.objUsage[id] = ou.Percent
+		if ou.Percent >= 100 {
+			wait := ou.RegainWait
+			if wait <= 0 {
+				wait = 5 * time.Minute
+			}
+			c.objBlocked[id] = now.Add(wait)
+		}
 	}
 }
 
@@ -172,7 +193,7 @@ func (c *Client) Usage() int {
 // call performs one Graph request with access_token and appsecret_proof, and
 // decodes a 200 response into out. Any failure comes back classified.
 func (c *Client) call(ctx context.Context, op, method, path string, params url.Values, tok string, out any) error {
-	if err := c.throttle(ctx, op); err != nil {
+	if err := c.throttle(ctx, op, businessObject(path)); err != nil {
 		return err
 	}
 	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
@@ -213,6 +234,17 @@ func (c *Client) call(ctx context.Context, op, method, path string, params url.V
 		return Classify(op, resp.StatusCode, resp.Header, body)
 	}
 	return nil
+}
+
+// businessObject is the ad account or Page id a Graph path touches, as
+// x-business-use-case-usage keys it.
+func businessObject(path string) string {
+	first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	first = strings.TrimPrefix(first, "act_")
+	if first != "" && strings.Trim(first, "0123456789") == "" {
+		return first
+	}
+	return ""
 }
 
 type pageEnvelope struct {
