@@ -176,6 +176,7 @@ func TestFaults(t *testing.T) {
 		{name: "provider_unavailable", fault: sandbox.FaultRequest{Fault: "provider_unavailable"}, reason: providers.ReasonProviderUnavailable},
 		{name: "provider_unavailable reset", fault: sandbox.FaultRequest{Fault: "provider_unavailable", Mode: "reset"}, reason: providers.ReasonProviderUnavailable},
 		{name: "policy_blocked", fault: sandbox.FaultRequest{Fault: "policy_blocked"}, reason: providers.ReasonPolicyBlocked},
+		{name: "unknown", fault: sandbox.FaultRequest{Fault: "unknown"}, reason: providers.ReasonUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,7 +48,7 @@ func (s *Sandbox) liFaultResponse(f *Fault) *response {
 	case "lost_asset_role":
 		return liError(403, 100, "ACCESS_DENIED", "Caller is not an authorized user of the resource")
 	case "unknown":
-		return liError(500, 0, "INTERNAL_SERVER_ERROR", "Internal Server Error")
+		return liError(400, 0, "ILLEGAL_ARGUMENT", "Unexpected error in request processing")
 	}
 	return nil
 }

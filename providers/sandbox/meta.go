@@ -189,10 +189,14 @@ func findPage(u *metaUser, id string) *metaPage {
 // effectiveScopes is what the token grants now: its scopes minus any
 // missing_permission fault that hits it. s.mu held.
 func (s *Sandbox) effectiveScopes(provider string, t *token, assets []string) (scopes []string, declined string) {
-	if f := s.hit(provider, t.user, assets, t.seq, "missing_permission"); f != nil {
-		return minus(t.scopes, []string{f.Scope}), f.Scope
+	scopes = t.scopes
+	if g := s.grantFor(provider, t.user); g != nil && len(g.revoked) > 0 {
+		scopes = minus(scopes, g.revoked)
 	}
-	return t.scopes, ""
+	if f := s.hit(provider, t.user, assets, t.seq, "missing_permission"); f != nil {
+		return minus(scopes, []string{f.Scope}), f.Scope
+	}
+	return scopes, ""
 }
 
 // checkScopes fails the call when the token lacks every scope of family, or a
@@ -334,14 +338,15 @@ func (s *Sandbox) metaNode(r *http.Request, path string) (resp *response) {
 				g.removedSeq = s.nextSeq()
 				return jsonResp(200, map[string]any{"success": true})
 			}
-			g.declined = append(g.declined, parts[2])
-			g.scopes = minus(g.scopes, []string{parts[2]})
+			if !contains(g.revoked, parts[2]) {
+				g.revoked = append(g.revoked, parts[2])
+			}
 			return jsonResp(200, map[string]any{"success": true})
 		}
 		var data []map[string]any
 		for _, sc := range t.scopes {
 			status := "granted"
-			if sc == declined {
+			if sc == declined || contains(g.revoked, sc) {
 				status = "declined"
 			}
 			data = append(data, map[string]any{"permission": sc, "status": status})

@@ -117,6 +117,7 @@ type authCode struct {
 
 type grant struct {
 	scopes, declined  []string
+	revoked           []string // single permissions removed by DELETE /me/permissions/{name}
 	pages, adAccounts []string
 	grantedAt         time.Time
 	removedSeq        uint64 // tokens issued before were de-authorised
@@ -181,6 +182,19 @@ func (s *Sandbox) MetaApp() (id, secret string) { return s.opts.MetaAppID, s.opt
 // LinkedInApp returns the LinkedIn client id and secret the sandbox accepts.
 func (s *Sandbox) LinkedInApp() (id, secret string) {
 	return s.opts.LinkedInClientID, s.opts.LinkedInClientSecret
+}
+
+// URLs are the base URLs that stand for the real provider hosts.
+type URLs struct {
+	MetaGraph, MetaWWW, LinkedInAPI, LinkedInWWW string
+}
+
+// URLs returns the base URLs of the sandbox as seen from base, the app's own
+// scheme://host, such as http://localhost:8080.
+func (s *Sandbox) URLs(base string) URLs {
+	b := strings.TrimRight(base, "/") + s.prefix
+	return URLs{MetaGraph: b + "/meta/graph", MetaWWW: b + "/meta/www",
+		LinkedInAPI: b + "/linkedin/api", LinkedInWWW: b + "/linkedin/www"}
 }
 
 // ServeHTTP serves every path under the prefix.

@@ -63,9 +63,9 @@ func exchange(t *testing.T, srv *httptest.Server, short string) result {
 	return do(t, req)
 }
 
-func longLived(t *testing.T, srv *httptest.Server, user string) string {
+func longLived(t *testing.T, srv *httptest.Server, user string, scopes ...string) string {
 	t.Helper()
-	r := exchange(t, srv, sandboxtest.MetaLogin(t, srv, user))
+	r := exchange(t, srv, sandboxtest.MetaLogin(t, srv, user, scopes...))
 	if r.status != 200 {
 		t.Fatalf("exchange: %d %s", r.status, r.body)
 	}
@@ -745,5 +745,94 @@ func TestPrefixIsConfigurable(t *testing.T) {
 				t.Errorf("%s: %d", tt.path, resp.StatusCode)
 			}
 		})
+	}
+}
+
+func TestRevokeOnePermission(t *testing.T) {
+	_, srv := sandboxtest.Start(t)
+	tok := longLived(t, srv, sandbox.MetaSmallUser, "public_profile", "ads_read")
+	q := url.Values{"access_token": {tok}, "appsecret_proof": {sandbox.AppSecretProof(sandbox.DefaultMetaAppSecret, tok)}}
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/sandbox/meta/graph/v24.0/me/permissions/ads_read?"+q.Encode(), nil)
+	if r := do(t, req); r.status != 200 {
+		t.Fatalf("revoke one: %s", r.body)
+	}
+	r := graph(t, srv, "/me/adaccounts", tok, nil)
+	if e := meta.Classify("", r.status, r.header, r.body); e.Reason != providers.ReasonMissingPermission {
+		t.Errorf("after revoking ads_read: %s", r.body)
+	}
+	if r := graph(t, srv, "/me", tok, nil); r.status != 200 {
+		t.Errorf("/me must still work: %s", r.body)
+	}
+}
+
+func TestLinkedInDialog(t *testing.T) {
+	_, srv := sandboxtest.Start(t)
+	base := srv.URL + "/sandbox/linkedin/www/oauth/v2/authorization"
+	q := url.Values{"client_id": {sandbox.DefaultLinkedInClientID}, "redirect_uri": {sandboxtest.RedirectURI},
+		"state": {"li"}, "scope": {"openid profile r_ads"}, "response_type": {"code"}}
+	tests := []struct {
+		name   string
+		method string
+		query  url.Values
+		status int
+		check  func(t *testing.T, r result)
+	}{
+		{name: "chooser", method: http.MethodGet, query: q, status: 200, check: func(t *testing.T, r result) {
+			if !strings.Contains(string(r.body), "Dana Okafor") {
+				t.Error("member not listed")
+			}
+			assertStrictCSP(t, string(r.body))
+		}},
+		{name: "wrong client", method: http.MethodGet, query: url.Values{"client_id": {"x"}, "redirect_uri": {sandboxtest.RedirectURI}}, status: 400},
+		{name: "relative redirect", method: http.MethodGet, query: url.Values{"client_id": {sandbox.DefaultLinkedInClientID}, "redirect_uri": {"/cb"}}, status: 400},
+		{name: "unknown sandbox user", method: http.MethodGet, query: merge(q, url.Values{"sandbox_user": {"nobody"}}), status: 400},
+		{name: "cancel", method: http.MethodPost, query: merge(q, url.Values{"action": {"cancel"}, "as": {sandbox.LinkedInMember}}), status: 302, check: func(t *testing.T, r result) {
+			loc, _ := url.Parse(r.header.Get("Location"))
+			if loc.Query().Get("error") != "user_cancelled_authorize" || loc.Query().Get("state") != "li" {
+				t.Errorf("cancel: %s", loc)
+			}
+		}},
+		{name: "continue", method: http.MethodPost, query: merge(q, url.Values{"action": {"continue"}, "as": {sandbox.LinkedInMember}, "perm": {"openid", "profile"}}), status: 302, check: func(t *testing.T, r result) {
+			loc, _ := url.Parse(r.header.Get("Location"))
+			if loc.Query().Get("code") == "" || loc.Fragment != "" {
+				t.Errorf("continue: %s", loc)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var req *http.Request
+			if tt.method == http.MethodGet {
+				req, _ = http.NewRequest(http.MethodGet, base+"?"+tt.query.Encode(), nil)
+			} else {
+				req = mustReq(http.MethodPost, base, tt.query.Encode())
+			}
+			r := do(t, req)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
+			}
+			if tt.check != nil {
+				tt.check(t, r)
+			}
+		})
+	}
+}
+
+func merge(a, b url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func TestURLs(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{})
+	u := sb.URLs("http://localhost:8080/")
+	if u.MetaGraph != "http://localhost:8080/sandbox/meta/graph" || u.LinkedInWWW != "http://localhost:8080/sandbox/linkedin/www" {
+		t.Errorf("urls = %+v", u)
 	}
 }
