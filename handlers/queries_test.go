@@ -1,0 +1,275 @@
+package handlers_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/relink/relink/models"
+	"github.com/relink/relink/models/storetest"
+)
+
+// The store hides its database handle, so statements are counted below it: on SQLite by a
+// trace installed on every new connection, on PostgreSQL by a proxy that reads the wire
+// protocol. Either way only statements sent while the counter is armed are counted, so
+// the tests that use it must not run in parallel.
+
+// statementCounter counts the SQL statements the database receives while armed.
+type statementCounter struct {
+	armed atomic.Bool
+	n     atomic.Int64
+}
+
+// count returns how many statements fn made the database run.
+func (c *statementCounter) count(fn func()) int {
+	c.n.Store(0)
+	c.armed.Store(true)
+	fn()
+	c.armed.Store(false)
+	return int(c.n.Load())
+}
+
+func (c *statementCounter) add() {
+	if c.armed.Load() {
+		c.n.Add(1)
+	}
+}
+
+var (
+	sqliteCounter     = &statementCounter{}
+	sqliteCounterOnce sync.Once
+)
+
+// countStatements returns a counter for the stores the test opens after this call.
+func countStatements(t *testing.T) *statementCounter {
+	t.Helper()
+	if dsn := os.Getenv(storetest.EnvPostgres); dsn != "" {
+		c := &statementCounter{}
+		t.Setenv(storetest.EnvPostgres, postgresCountingProxy(t, dsn, c))
+		return c
+	}
+	// SQLite runs statements prepared through the driver with a trace callback; those the
+	// driver runs with sqlite3_exec (BEGIN, COMMIT, Exec without arguments) are not seen,
+	// which leaves every read a page makes.
+	sqliteCounterOnce.Do(func() {
+		sqlite3.AutoExtension(func(conn *sqlite3.Conn) error {
+			return conn.Trace(sqlite3.TRACE_STMT, func(sqlite3.TraceEvent, any, any) error {
+				sqliteCounter.add()
+				return nil
+			})
+		})
+	})
+	return sqliteCounter
+}
+
+// postgresCountingProxy forwards loopback connections to the server of dsn, counting each
+// Execute and simple Query message but pgx's "-- ping", and returns a DSN that goes
+// through it. TLS would hide the messages, so the proxied DSN disables it.
+func postgresCountingProxy(t *testing.T, dsn string, c *statementCounter) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("%s is not a URL: %v", storetest.EnvPostgres, err)
+	}
+	upstream := u.Host
+	if u.Port() == "" {
+		upstream = net.JoinHostPort(u.Hostname(), "5432")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go proxyPostgres(client, upstream, c)
+		}
+	}()
+	u.Host = ln.Addr().String()
+	q := u.Query()
+	q.Set("sslmode", "disable")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func proxyPostgres(client net.Conn, upstream string, c *statementCounter) {
+	defer client.Close()
+	server, err := net.Dial("tcp", upstream)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	go func() {
+		_, _ = io.Copy(client, server)
+		_ = client.Close()
+	}()
+	r := bufio.NewReader(client)
+	// Start-up messages carry no type byte; an SSL or GSS encryption request (refused, as
+	// sslmode=disable never sends one) would be followed by another.
+	for {
+		var head [8]byte
+		if _, err := io.ReadFull(r, head[:]); err != nil {
+			return
+		}
+		n, code := binary.BigEndian.Uint32(head[:4]), binary.BigEndian.Uint32(head[4:])
+		if n < 8 {
+			return
+		}
+		body := make([]byte, n-8)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return
+		}
+		if _, err := server.Write(append(head[:], body...)); err != nil {
+			return
+		}
+		if code != 80877103 && code != 80877104 {
+			break
+		}
+	}
+	for {
+		var head [5]byte
+		if _, err := io.ReadFull(r, head[:]); err != nil {
+			return
+		}
+		n := binary.BigEndian.Uint32(head[1:])
+		if n < 4 {
+			return
+		}
+		body := make([]byte, n-4)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return
+		}
+		if head[0] == 'E' || (head[0] == 'Q' && !bytes.HasPrefix(body, []byte("--"))) {
+			c.add()
+		}
+		if _, err := server.Write(append(head[:], body...)); err != nil {
+			return
+		}
+	}
+}
+
+// addClients grows the demo agency to n sub-accounts, each with one connection, and gives
+// Bluebird Bakery perBluebird connections in all, of every status.
+func addClients(t *testing.T, s *site, n, perBluebird int) {
+	t.Helper()
+	ctx := context.Background()
+	agency, err := s.store.AgencyByName(ctx, models.DemoAgencyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect := func(subAccountID int64, i int) {
+		t.Helper()
+		c := models.Connection{Provider: "meta", ExternalUserID: fmt.Sprintf("user-%d", i),
+			ExternalUserName: fmt.Sprintf("User %d", i), Status: models.Statuses[i%len(models.Statuses)]}
+		if _, err := s.store.CreateConnection(ctx, subAccountID, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range models.DemoSubAccounts {
+		if name != "Bluebird Bakery" {
+			connect(s.subs[name].ID, 0)
+		}
+	}
+	for i := 0; i < perBluebird; i++ {
+		connect(s.subs["Bluebird Bakery"].ID, i)
+	}
+	for i := len(models.DemoSubAccounts); i < n; i++ {
+		sa, err := s.store.CreateSubAccount(ctx, agency.ID, fmt.Sprintf("Client %04d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		connect(sa.ID, i)
+	}
+}
+
+// TestPagesRunAFixedNumberOfQueries proves there is no N+1: every page runs as many
+// statements for an agency of 1,000 sub-accounts as for one of 3.
+func TestPagesRunAFixedNumberOfQueries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates 1,000 sub-accounts")
+	}
+	counter := countStatements(t)
+	small := newSite(t)
+	addClients(t, small, 3, 1)
+	big := newSite(t)
+	addClients(t, big, 1000, 30)
+
+	type request struct {
+		name  string
+		path  string // %d is Bluebird Bakery's id
+		htmx  bool
+		check func(t *testing.T, p page, subAccounts int)
+	}
+	requests := []request{
+		{name: "overview", path: "/agency", check: func(t *testing.T, p page, subAccounts int) {
+			if got := p.doc.Find("[data-testid=overview-row]").Length(); got != subAccounts {
+				t.Errorf("the overview has %d rows, want %d", got, subAccounts)
+			}
+		}},
+		{name: "connections", path: "/accounts/%d/connections"},
+		{name: "switcher search", path: "/switch?q=e", htmx: true, check: func(t *testing.T, p page, _ int) {
+			if p.doc.Find("a.switcher-item").Length() == 0 {
+				t.Error("the switcher found nothing")
+			}
+		}},
+		{name: "switcher without a query", path: "/switch", htmx: true},
+		{name: "switch page without JavaScript", path: "/switch?q=e"},
+	}
+	sites := []struct {
+		site        *site
+		subAccounts int
+	}{{small, 3}, {big, 1000}}
+
+	for _, email := range []string{"owner@northwind.test", "support@relink.test"} {
+		browsers := []*browser{small.signedIn(email), big.signedIn(email)}
+		for _, rq := range requests {
+			t.Run(email+" "+rq.name, func(t *testing.T) {
+				var counts [2]int
+				for i, w := range sites {
+					b := browsers[i]
+					path := rq.path
+					if strings.Contains(path, "%d") {
+						path = fmt.Sprintf(path, w.site.subs["Bluebird Bakery"].ID)
+					}
+					var headers []string
+					if rq.htmx {
+						headers = []string{"HX-Request", "true"}
+					}
+					b.get(path, headers...) // warm up: pooled connections are open
+					var p page
+					counts[i] = counter.count(func() { p = b.get(path, headers...) })
+					if p.status != http.StatusOK {
+						t.Fatalf("%s: status %d", path, p.status)
+					}
+					if rq.check != nil && email == "owner@northwind.test" {
+						rq.check(t, p, w.subAccounts)
+					}
+				}
+				t.Logf("%d statements with 3 sub-accounts, %d with 1,000", counts[0], counts[1])
+				if counts[0] == 0 {
+					t.Fatal("no statement was counted: the counter is broken")
+				}
+				if counts[0] != counts[1] {
+					t.Errorf("%d statements with 3 sub-accounts but %d with 1,000: a query runs per sub-account", counts[0], counts[1])
+				}
+			})
+		}
+	}
+}
