@@ -177,9 +177,11 @@ func TestGothFacebookProvider(t *testing.T) {
 }
 
 func TestRelinkMetaGothProvider(t *testing.T) {
-	_, srv := sandboxtest.Start(t)
+	sb, srv := sandboxtest.Start(t)
 	p := meta.NewGoth(meta.Config{AppID: sandbox.DefaultMetaAppID, AppSecret: sandbox.DefaultMetaAppSecret,
-		RedirectURL: sandboxtest.RedirectURI, GraphURL: srv.URL + "/sandbox/meta/graph", WWWURL: srv.URL + "/sandbox/meta/www"})
+		RedirectURL: sandboxtest.RedirectURI, GraphURL: srv.URL + "/sandbox/meta/graph", WWWURL: srv.URL + "/sandbox/meta/www",
+		Clock: sb.Clock()})
+	sandboxtest.Advance(t, srv, 30*24*time.Hour)
 	var gp goth.Provider = p
 	sess, _ := gp.BeginAuth("s4")
 	// gothic stores the session between the redirect and the callback.
@@ -193,8 +195,11 @@ func TestRelinkMetaGothProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	user, err := gp.FetchUser(sess)
-	if err != nil || user.UserID != sandbox.MetaSmallUser || user.AccessToken == "" || user.ExpiresAt.IsZero() {
+	if err != nil || user.UserID != sandbox.MetaSmallUser || user.AccessToken == "" {
 		t.Fatalf("user = %+v, %v", user, err)
+	}
+	if want := sb.Clock().Now().Add(sandbox.MetaShortLived); !user.ExpiresAt.Equal(want) {
+		t.Errorf("expiry %v, want %v on the sandbox clock", user.ExpiresAt, want)
 	}
 	if strings.Contains(sess.(interface{ String() string }).String(), user.AccessToken) {
 		t.Error("session String prints the token")
@@ -214,10 +219,10 @@ func TestRelinkMetaGothProvider(t *testing.T) {
 }
 
 func TestRelinkLinkedInGothProvider(t *testing.T) {
-	_, srv := sandboxtest.Start(t)
+	sb, srv := sandboxtest.Start(t)
 	var gp goth.Provider = linkedin.NewGoth(linkedin.Config{ClientID: sandbox.DefaultLinkedInClientID,
 		ClientSecret: sandbox.DefaultLinkedInClientSecret, RedirectURL: sandboxtest.RedirectURI,
-		APIURL: srv.URL + "/sandbox/linkedin/api", WWWURL: srv.URL + "/sandbox/linkedin/www"})
+		APIURL: srv.URL + "/sandbox/linkedin/api", WWWURL: srv.URL + "/sandbox/linkedin/www", Clock: sb.Clock()})
 	sess, _ := gp.BeginAuth("s7")
 	authURL, _ := sess.GetAuthURL()
 	cb := approve(t, sandboxtest.NoRedirect(), authURL, sandbox.LinkedInMember)
@@ -227,6 +232,10 @@ func TestRelinkLinkedInGothProvider(t *testing.T) {
 	user, err := gp.FetchUser(sess)
 	if err != nil || user.UserID != sandbox.LinkedInMember || user.RefreshToken == "" || user.Email == "" {
 		t.Fatalf("user = %+v, %v", user, err)
+	}
+	if !user.ExpiresAt.Equal(sandboxtest.Epoch.Add(sandbox.LinkedInAccessLife)) ||
+		user.RawData["refresh_token_expires_at"] != sandboxtest.Epoch.Add(sandbox.LinkedInRefreshLife).Format(time.RFC3339) {
+		t.Errorf("expiries: %v %v", user.ExpiresAt, user.RawData["refresh_token_expires_at"])
 	}
 	if !gp.RefreshTokenAvailable() {
 		t.Error("LinkedIn has refresh tokens")

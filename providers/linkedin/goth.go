@@ -81,6 +81,9 @@ func (p *GothProvider) FetchUser(session goth.Session) (goth.User, error) {
 		return user, err
 	}
 	str := func(k string) string { v, _ := raw[k].(string); return v }
+	if !s.RefreshExpiresAt.IsZero() {
+		raw["refresh_token_expires_at"] = s.RefreshExpiresAt.UTC().Format(time.RFC3339)
+	}
 	user.RawData = raw
 	user.UserID, user.Name, user.Email = str("sub"), str("name"), str("email")
 	user.FirstName, user.LastName, user.AvatarURL = str("given_name"), str("family_name"), str("picture")
@@ -107,10 +110,11 @@ func (p *GothProvider) RefreshTokenAvailable() bool { return true }
 
 // Session is the goth session of a LinkedIn login.
 type Session struct {
-	AuthURL      string
-	AccessToken  string
-	RefreshToken string
-	ExpiresAt    time.Time
+	AuthURL          string
+	AccessToken      string
+	RefreshToken     string
+	ExpiresAt        time.Time
+	RefreshExpiresAt time.Time
 }
 
 // GetAuthURL returns the authorization URL.
@@ -141,6 +145,13 @@ func (s *Session) Authorize(provider goth.Provider, params goth.Params) (string,
 		return "", ClassifyTransport("exchange_code", err)
 	}
 	s.AccessToken, s.RefreshToken, s.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
+	now := p.client.cfg.Clock.Now() // the configured clock, which the sandbox can advance
+	if tok.ExpiresIn > 0 {
+		s.ExpiresAt = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	}
+	if secs, ok := tok.Extra("refresh_token_expires_in").(float64); ok && secs > 0 {
+		s.RefreshExpiresAt = now.Add(time.Duration(secs) * time.Second)
+	}
 	return tok.AccessToken, nil
 }
 

@@ -80,9 +80,6 @@ var _ providers.Provider = (*Client)(nil)
 // New returns a client with defaults filled in.
 func New(cfg Config) *Client {
 	cfg = withDefaults(cfg)
-	if cfg.Clock == nil {
-		cfg.Clock = providers.SystemClock{}
-	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 100
 	}

@@ -67,6 +67,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = providers.DefaultTimeout
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = providers.SystemClock{}
+	}
 	return cfg
 }
 
@@ -206,6 +209,9 @@ func (s *Session) Authorize(provider goth.Provider, params goth.Params) (string,
 	}
 	s.AccessToken = tok.AccessToken
 	s.ExpiresAt = tok.Expiry
+	if tok.ExpiresIn > 0 { // on the configured clock, which the sandbox can advance
+		s.ExpiresAt = p.cfg.Clock.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	}
 	return tok.AccessToken, nil
 }
 
