@@ -307,7 +307,7 @@ func (b *tab) screenshot(name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(b.ctx, fullPage())
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -316,5 +316,23 @@ func (b *tab) screenshot(name string) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// fullPage captures the whole scrollable page as a PNG, not only the part in the window.
+func fullPage() chromedp.Action[[]byte] {
+	return func(ctx context.Context, tt *chromedp.Target) ([]byte, error) {
+		m, err := cdp.Call(ctx, tt, cdppage.GetLayoutMetrics, cdp.Empty{})
+		if err != nil {
+			return nil, err
+		}
+		size := m.CSSContentSize
+		beyond := true
+		shot, err := cdp.Call(ctx, tt, cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{
+			Format:                cdppage.CaptureScreenshotFormatPng,
+			CaptureBeyondViewport: &beyond,
+			Clip:                  &cdppage.Viewport{Width: size.Width, Height: size.Height, Scale: 1},
+		})
+		return shot.Data, err
 	}
 }

@@ -238,3 +238,65 @@ func TestBrowserSwitcherWithAThousandSubAccounts(t *testing.T) {
 		t.Errorf("See all matches links to %q", href)
 	}
 }
+
+// layoutProblems lists what a careful eye would flag on the page as it is now: a page wider
+// than the window, header parts on top of each other, a sticky header eating the screen, an
+// open dropdown running off-screen.
+const layoutProblems = `(function () {
+  var out = [], vw = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > vw + 1) {
+    out.push("the page is " + document.documentElement.scrollWidth + "px wide in a " + vw + "px window");
+  }
+  var bar = document.querySelector(".topbar");
+  var parts = bar ? Array.from(bar.children) : [];
+  for (var i = 0; i < parts.length; i++) {
+    if (parts[i].offsetHeight > 64) out.push("header: " + parts[i].className + " is " + parts[i].offsetHeight + "px tall, its words wrap");
+    for (var j = i + 1; j < parts.length; j++) {
+      var a = parts[i].getBoundingClientRect(), b = parts[j].getBoundingClientRect();
+      if (a.width && b.width && a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) {
+        out.push("header: " + parts[i].className + " overlaps " + parts[j].className);
+      }
+    }
+  }
+  if (bar && getComputedStyle(bar).position === "sticky" && bar.offsetHeight > innerHeight * 0.12) {
+    out.push("the sticky header covers " + Math.round(100 * bar.offsetHeight / innerHeight) + "% of the window");
+  }
+  var open = document.querySelector("[data-testid=account-switcher] details[open] .switcher-panel");
+  if (open) {
+    var r = open.getBoundingClientRect();
+    if (r.left < 0 || r.right > vw + 1) out.push("the switcher's dropdown spans " + Math.round(r.left) + "–" + Math.round(r.right) + "px of a " + vw + "px window");
+  }
+  return out;
+})()`
+
+func TestBrowserLayout(t *testing.T) {
+	for _, vp := range []viewport{desktop, phone} {
+		t.Run(vp.name, func(t *testing.T) {
+			s := newSite(t)
+			b := s.openTab(t, tabOptions{viewport: vp})
+			check := func(screen string) {
+				t.Helper()
+				if p := eval[[]string](b, layoutProblems); len(p) > 0 {
+					t.Errorf("%s at %dx%d: %s", screen, vp.width, vp.height, strings.Join(p, "; "))
+				}
+				b.screenshot(vp.name + "-" + screen)
+			}
+
+			b.open("/login")
+			check("1-login")
+			b.signIn("owner@northwind.test")
+			check("2-overview")
+			b.open(fmt.Sprintf("/accounts/%d/connections", s.subs["Cedar Dental"].ID))
+			check("3-connections")
+			b.do(chromedp.Click(chromedp.CSS("[data-testid=account-switcher] summary")))
+			b.waitUntil("the switcher opens", switcherOpen+" && "+focusOnSearchBox)
+			b.press("ba")
+			b.waitUntil("the list filters", switcherShows("Bluebird Bakery"))
+			check("4-switcher-open")
+			b.open("/switch")
+			check("5-switch-page")
+			b.open("/no/such/page")
+			check("6-not-found")
+		})
+	}
+}
