@@ -345,3 +345,27 @@ func TestAdAccountLimitPausesOnlyThatAccount(t *testing.T) {
 		t.Errorf("another account must not be paused: %v", err)
 	}
 }
+
+func TestExchangeCode(t *testing.T) {
+	sb, srv := sandboxtest.Start(t)
+	c, _ := newClient(t, srv, sb)
+	code := sandboxtest.Code(t, srv, "meta", sandbox.MetaSmallUser, sandboxtest.MetaScopes)
+	tok, err := c.ExchangeCode(context.Background(), code, sandboxtest.RedirectURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.Expiry.Equal(sandboxtest.Epoch.Add(sandbox.MetaShortLived)) {
+		t.Errorf("expiry = %v", tok.Expiry)
+	}
+	_, err = c.ExchangeCode(context.Background(), code, sandboxtest.RedirectURI)
+	pe, ok := providers.AsError(err)
+	if !ok || pe.Code != 100 || pe.Subcode != 36009 {
+		t.Errorf("second use of a code: %v", err)
+	}
+	if strings.Contains(err.Error(), sandbox.DefaultMetaAppSecret) || strings.Contains(err.Error(), code) {
+		t.Errorf("error leaks a secret: %v", err)
+	}
+	if c.Classify(err) != pe || c.Classify(nil) != nil {
+		t.Error("Classify must pass classified errors through")
+	}
+}

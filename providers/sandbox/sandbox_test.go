@@ -836,3 +836,47 @@ func TestURLs(t *testing.T) {
 		t.Errorf("urls = %+v", u)
 	}
 }
+
+func TestEveryFaultIsInjectable(t *testing.T) {
+	_, srv := sandboxtest.Start(t)
+	for _, name := range sandbox.FaultNames() {
+		t.Run(name, func(t *testing.T) {
+			f := sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaAgencyUser, Fault: name}
+			if name == "lost_asset_role" || name == sandbox.FaultAccountDisabled || name == sandbox.FaultTermsRevoked {
+				f.Asset = "act_200000000000001"
+			}
+			sandboxtest.Inject(t, srv, f)
+			if _, ok := providers.ParseReason(name); !ok && name != sandbox.FaultAccountDisabled && name != sandbox.FaultTermsRevoked {
+				t.Errorf("fault %s is neither a reason nor a data fault", name)
+			}
+		})
+	}
+	for _, r := range providers.AllReasons() {
+		found := false
+		for _, name := range sandbox.FaultNames() {
+			found = found || name == string(r)
+		}
+		if !found {
+			t.Errorf("reason %s cannot be injected", r)
+		}
+	}
+}
+
+func TestPageTokenDiesWithDataAccess(t *testing.T) {
+	_, srv := sandboxtest.Start(t)
+	tok := longLived(t, srv, sandbox.MetaAgencyUser)
+	r := graph(t, srv, "/me/accounts", tok, nil)
+	if r.header.Get("X-App-Usage") == "" {
+		t.Error("Graph responses carry x-app-usage")
+	}
+	page := r.json(t)["data"].([]any)[0].(map[string]any)["access_token"].(string)
+	sandboxtest.Advance(t, srv, 89*24*time.Hour)
+	if r := graph(t, srv, "/me", page, nil); r.status != 200 {
+		t.Fatalf("page token before 90 days: %s", r.body)
+	}
+	sandboxtest.Advance(t, srv, 2*24*time.Hour)
+	r = graph(t, srv, "/me", page, nil)
+	if e := meta.Classify("", r.status, r.header, r.body); e.Reason != providers.ReasonTokenExpired || !strings.Contains(e.Message, "Data access") {
+		t.Errorf("page token after data access expiry: %s", r.body)
+	}
+}
