@@ -165,35 +165,48 @@ func proxyPostgres(client net.Conn, upstream string, c *statementCounter) {
 	}
 }
 
-// addClients grows the demo agency to n sub-accounts, each with one connection, and gives
-// Bluebird Bakery perBluebird connections in all, of every status.
-func addClients(t *testing.T, s *site, n, perBluebird int) {
-	t.Helper()
+// growAgency grows the demo agency of store to n sub-accounts, each with one connection,
+// and gives Bluebird Bakery perBluebird connections in all, of every status.
+func growAgency(tb testing.TB, store *models.Store, n, perBluebird int) {
+	tb.Helper()
 	ctx := context.Background()
-	agency, err := s.store.AgencyByName(ctx, models.DemoAgencyName)
+	agency, err := store.AgencyByName(ctx, models.DemoAgencyName)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
+	}
+	support, err := store.UserByEmail(ctx, "support@relink.test")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := store.LoadPrincipal(ctx, support.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	demo, err := store.SearchSubAccounts(ctx, p, models.DemoAgencyName, 100)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	connect := func(subAccountID int64, i int) {
-		t.Helper()
+		tb.Helper()
 		c := models.Connection{Provider: "meta", ExternalUserID: fmt.Sprintf("user-%d", i),
 			ExternalUserName: fmt.Sprintf("User %d", i), Status: models.Statuses[i%len(models.Statuses)]}
-		if _, err := s.store.CreateConnection(ctx, subAccountID, c); err != nil {
-			t.Fatal(err)
+		if _, err := store.CreateConnection(ctx, subAccountID, c); err != nil {
+			tb.Fatal(err)
 		}
 	}
-	for _, name := range models.DemoSubAccounts {
-		if name != "Bluebird Bakery" {
-			connect(s.subs[name].ID, 0)
+	for _, sa := range demo.Results {
+		if sa.Name != "Bluebird Bakery" {
+			connect(sa.ID, 0)
+			continue
+		}
+		for i := 0; i < perBluebird; i++ {
+			connect(sa.ID, i)
 		}
 	}
-	for i := 0; i < perBluebird; i++ {
-		connect(s.subs["Bluebird Bakery"].ID, i)
-	}
-	for i := len(models.DemoSubAccounts); i < n; i++ {
-		sa, err := s.store.CreateSubAccount(ctx, agency.ID, fmt.Sprintf("Client %04d", i))
+	for i := len(demo.Results); i < n; i++ {
+		sa, err := store.CreateSubAccount(ctx, agency.ID, fmt.Sprintf("Client %04d", i))
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		connect(sa.ID, i)
 	}
@@ -207,9 +220,9 @@ func TestPagesRunAFixedNumberOfQueries(t *testing.T) {
 	}
 	counter := countStatements(t)
 	small := newSite(t)
-	addClients(t, small, 3, 1)
+	growAgency(t, small.store, 3, 1)
 	big := newSite(t)
-	addClients(t, big, 1000, 30)
+	growAgency(t, big.store, 1000, 30)
 
 	type request struct {
 		name  string
