@@ -253,7 +253,7 @@ func (s *Sandbox) linkedInToken(r *http.Request) *response {
 		c.used = true
 		s.grants["linkedin|"+c.user] = &grant{scopes: c.scopes, declined: c.declined, grantedAt: now}
 		rt := s.issue(&token{value: randomToken("AQX", 40), provider: "linkedin", kind: "refresh", user: c.user,
-			issued: now, expires: now.Add(LinkedInRefreshLife), scopes: c.scopes, original: now})
+			issued: now, expires: now.Add(LinkedInRefreshLife), scopes: c.scopes})
 		at := s.issue(&token{value: randomToken("AQV", 48), provider: "linkedin", kind: "access", user: c.user,
 			issued: now, expires: now.Add(LinkedInAccessLife), scopes: c.scopes, refresh: rt.value})
 		at.seq = rt.seq

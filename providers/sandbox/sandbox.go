@@ -105,7 +105,6 @@ type token struct {
 	scopes   []string
 	revoked  bool
 	refresh  string // LinkedIn: the refresh token issued with this access token
-	original time.Time
 }
 
 type authCode struct {
