@@ -15,7 +15,7 @@ import (
 )
 
 func TestBrowserSignInShowsTheOverview(t *testing.T) {
-	s := newSite(t)
+	s := browserSite(t)
 	b := s.openTab(t, tabOptions{})
 	b.signIn("owner@northwind.test")
 
@@ -53,7 +53,7 @@ const (
 )
 
 func TestBrowserSwitcherByKeyboard(t *testing.T) {
-	s := newSite(t)
+	s := browserSite(t)
 	cedar, harbor := s.subs["Cedar Dental"], s.subs["Harbor Fitness"]
 	b := s.openTab(t, tabOptions{})
 	b.signIn("owner@northwind.test")
@@ -127,11 +127,14 @@ func TestBrowserSwitcherByKeyboard(t *testing.T) {
 }
 
 func TestBrowserSwitcherWithoutJavaScript(t *testing.T) {
-	s := newSite(t)
+	s := browserSite(t)
 	b := s.openTab(t, tabOptions{noScript: true})
 	b.signIn("owner@northwind.test")
 	if p := b.path(); p != "/agency" {
 		t.Fatalf("signing in without JavaScript lands on %s", p)
+	}
+	if v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`typeof htmx`)); err == nil && v != "undefined" {
+		t.Fatalf("JavaScript is still on: typeof htmx is %q", v)
 	}
 	// The native <details> opens on a click, and its search form is a plain GET.
 	b.do(
@@ -153,7 +156,7 @@ func TestBrowserSwitcherWithoutJavaScript(t *testing.T) {
 }
 
 func TestBrowserNoConsoleErrorsUnderTheCSP(t *testing.T) {
-	s := newSite(t)
+	s := browserSite(t)
 	b := s.openTab(t, tabOptions{})
 	check := func(screen string) {
 		t.Helper()
@@ -189,7 +192,7 @@ func TestBrowserNoConsoleErrorsUnderTheCSP(t *testing.T) {
 }
 
 func TestBrowserSwitcherWithAThousandSubAccounts(t *testing.T) {
-	s := newSite(t)
+	s := browserSite(t)
 	ctx := context.Background()
 	agency, err := s.store.AgencyByName(ctx, models.DemoAgencyName)
 	if err != nil {
@@ -272,12 +275,15 @@ const layoutProblems = `(function () {
 func TestBrowserLayout(t *testing.T) {
 	for _, vp := range []viewport{desktop, phone} {
 		t.Run(vp.name, func(t *testing.T) {
-			s := newSite(t)
+			s := browserSite(t)
 			b := s.openTab(t, tabOptions{viewport: vp})
 			check := func(screen string) {
 				t.Helper()
 				if p := eval[[]string](b, layoutProblems); len(p) > 0 {
 					t.Errorf("%s at %dx%d: %s", screen, vp.width, vp.height, strings.Join(p, "; "))
+				}
+				if p := b.problems(); len(p) > 0 {
+					t.Errorf("%s at %dx%d: the browser reported:\n%s", screen, vp.width, vp.height, strings.Join(p, "\n"))
 				}
 				b.screenshot(vp.name + "-" + screen)
 			}
