@@ -114,6 +114,20 @@ func TestBrowserSwitcherByKeyboard(t *testing.T) {
 		}
 	})
 
+	t.Run("reopening selects the last search, so typing starts a new one", func(t *testing.T) {
+		b.t = t
+		b.press("/")
+		b.waitUntil("/ opens the switcher", switcherOpen+" && "+focusOnSearchBox)
+		b.press("harb")
+		b.waitUntil("the list filters to Harbor Fitness", switcherShows("Harbor Fitness"))
+		b.press(kb.Escape)
+		b.press("/")
+		b.waitUntil("/ opens the switcher again", switcherOpen+" && "+focusOnSearchBox)
+		b.press("blue")
+		b.waitUntil("the new search replaces the old one", switcherShows("Bluebird Bakery"))
+		b.press(kb.Escape)
+	})
+
 	t.Run("Enter right after typing opens the match, not the previous first result", func(t *testing.T) {
 		b.t = t
 		b.press("/")
@@ -272,10 +286,21 @@ const layoutProblems = `(function () {
   return out;
 })()`
 
+// longSubAccountName is a real-world-long client name.
+const longSubAccountName = "Wunderbar Dentistry & Orthodontics of Greater Springfield County"
+
 func TestBrowserLayout(t *testing.T) {
 	for _, vp := range []viewport{desktop, phone} {
 		t.Run(vp.name, func(t *testing.T) {
 			s := browserSite(t)
+			// A long name must neither widen the page nor push the header apart.
+			agency, err := s.store.AgencyByName(context.Background(), models.DemoAgencyName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.store.CreateSubAccount(context.Background(), agency.ID, longSubAccountName); err != nil {
+				t.Fatal(err)
+			}
 			b := s.openTab(t, tabOptions{viewport: vp})
 			check := func(screen string) {
 				t.Helper()
@@ -297,7 +322,7 @@ func TestBrowserLayout(t *testing.T) {
 			b.do(chromedp.Click(chromedp.CSS("[data-testid=account-switcher] summary")))
 			b.waitUntil("the switcher opens", switcherOpen+" && "+focusOnSearchBox)
 			b.press("ba")
-			b.waitUntil("the list filters", switcherShows("Bluebird Bakery"))
+			b.waitUntil("the list filters", switcherShows("Bluebird Bakery", longSubAccountName))
 			check("4-switcher-open")
 			b.open("/switch")
 			check("5-switch-page")

@@ -29,8 +29,13 @@
     }
 
     details.addEventListener("toggle", function () {
-      if (details.open) input.focus();
-      else enterPending = false;
+      // Select the last search, so typing starts a new one instead of adding to it.
+      if (details.open) {
+        input.focus();
+        input.select();
+      } else {
+        enterPending = false;
+      }
     });
 
     sw.addEventListener("htmx:afterSettle", function () {
@@ -96,7 +101,10 @@
     e.preventDefault();
     sw.open = true;
     var input = sw.querySelector("input[type=search]");
-    if (input) input.focus();
+    if (input) {
+      input.focus();
+      input.select();
+    }
   });
 
   document.addEventListener("DOMContentLoaded", function () {
