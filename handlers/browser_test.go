@@ -235,6 +235,14 @@ func TestBrowserSwitcherWithAThousandSubAccounts(t *testing.T) {
 
 	b.press("/")
 	b.waitUntil("the switcher opens", switcherOpen+" && "+focusOnSearchBox)
+	b.screenshot("desktop-7-switcher-1003")
+	if !eval[bool](b, `(function () {
+  var more = document.querySelector("#switcher-results .switcher-more").getBoundingClientRect();
+  var list = document.getElementById("switcher-results").getBoundingClientRect();
+  return more.bottom <= list.bottom + 1 && more.top >= list.top;
+})()`) {
+		t.Error("'Showing 50 of 1003' is scrolled out of the open dropdown")
+	}
 	start = time.Now()
 	b.press("client 0777")
 	b.waitUntil("the list filters to Client 0777", switcherShows("Client 0777"))
