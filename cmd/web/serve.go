@@ -56,10 +56,16 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := prepareSchema(ctx, cfg, store, log); err != nil {
 		return err
 	}
-	var seeded bool
+	demoState := noDemo
 	if !cfg.Postgres() || *demo {
-		if seeded, err = store.SeedDemo(ctx, cfg.DemoPassword); err != nil {
+		seeded, err := store.SeedDemo(ctx, cfg.DemoPassword)
+		if err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
+		}
+		if seeded {
+			demoState = demoSeeded
+		} else if _, err := store.UserByEmail(ctx, models.DemoLogins[0].Email); err == nil {
+			demoState = demoKept
 		}
 	}
 
@@ -90,7 +96,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	printWelcome(e.stdout, cfg, seeded || (!cfg.Postgres() || *demo), time.Since(started))
+	printWelcome(e.stdout, cfg, demoState, time.Since(started))
 	if sb != nil {
 		fmt.Fprintf(e.stdout, "Provider sandbox (fake Meta and LinkedIn, no real app needed): %s%s\n\n", cfg.BaseURL, sb.Prefix())
 	}
@@ -160,14 +166,27 @@ func prepareSchema(ctx context.Context, cfg config, store *models.Store, log *sl
 	return nil
 }
 
+// demoLogins is what the welcome can truthfully say about the demo users.
+type demoLogins int
+
+const (
+	noDemo     demoLogins = iota // none: real users came first, or PostgreSQL without --demo
+	demoSeeded                   // created by this start, with cfg.DemoPassword
+	demoKept                     // created by an earlier start, whose DEMO_PASSWORD may differ
+)
+
 // printWelcome tells a newcomer where Relink is and how to sign in.
-func printWelcome(w io.Writer, cfg config, demo bool, startup time.Duration) {
+func printWelcome(w io.Writer, cfg config, demo demoLogins, startup time.Duration) {
 	fmt.Fprintf(w, "\nRelink %s is running at %s (started in %s)\n", version(), cfg.BaseURL, startup.Round(time.Millisecond))
-	if !demo {
+	switch demo {
+	case noDemo:
 		fmt.Fprintln(w)
 		return
+	case demoSeeded:
+		fmt.Fprintf(w, "\nDemo logins (password %q):\n", cfg.DemoPassword)
+	case demoKept:
+		fmt.Fprintln(w, "\nDemo logins (created on an earlier start, with the DEMO_PASSWORD it had):")
 	}
-	fmt.Fprintf(w, "\nDemo logins (password %q):\n", cfg.DemoPassword)
 	for _, l := range models.DemoLogins {
 		fmt.Fprintf(w, "  %-22s %-14s %s\n", l.Email, l.Role, l.Where)
 	}

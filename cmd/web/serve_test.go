@@ -249,3 +249,35 @@ func TestServeOnPostgres(t *testing.T) {
 		}
 	})
 }
+
+// The welcome must not offer demo logins that do not exist, nor a password they do not have.
+func TestServeWelcomeTellsTheTruthAboutDemoLogins(t *testing.T) {
+	t.Run("real users came first", func(t *testing.T) {
+		env := sqliteEnv(t)
+		if r := command(t, env, "", "migrate"); r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r := command(t, env, "an operator's password\n", "user", "add", "--email", "ops@example.com", "--role", "support"); r.err != nil {
+			t.Fatal(r.err)
+		}
+		s := startServe(t, env)
+		if out := s.stdout.String(); strings.Contains(out, "Demo logins") || strings.Contains(out, "relink-demo") {
+			t.Errorf("the welcome offers demo logins that were never created:\n%s", out)
+		}
+	})
+	t.Run("restart with another DEMO_PASSWORD", func(t *testing.T) {
+		env := sqliteEnv(t)
+		first := startServe(t, env.with("DEMO_PASSWORD", "first demo password"))
+		if err := first.stop(t); err != nil {
+			t.Fatal(err)
+		}
+		second := startServe(t, env.with("DEMO_PASSWORD", "second demo password"))
+		out := second.stdout.String()
+		if strings.Contains(out, "second demo password") {
+			t.Errorf("the welcome gives a password the demo users do not have:\n%s", out)
+		}
+		if !strings.Contains(out, models.DemoLogins[0].Email) {
+			t.Errorf("the welcome no longer lists the demo logins that exist:\n%s", out)
+		}
+	})
+}
