@@ -19,6 +19,8 @@ type Error struct {
 	Op string
 	// Reason is the provider-independent explanation.
 	Reason Reason
+	// Detail refines the reason (DetailAppMisconfigured, DetailCanceled, ...).
+	Detail Detail
 	// Retryable says whether trying the same call later may succeed.
 	Retryable bool
 	// RetryAfter is how long to wait before retrying, when the provider said so.
@@ -31,7 +33,8 @@ type Error struct {
 	Subcode int
 	// Type is the provider's error type (OAuthException, invalid_grant, ...).
 	Type string
-	// Message is the provider's technical message, redacted.
+	// Message is the provider's technical message, redacted when the Error is built
+	// (NewError, Excerpt) and again when it is printed.
 	Message string
 	// UserTitle and UserMessage are Meta's error_user_title and error_user_msg.
 	UserTitle   string
@@ -62,6 +65,9 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(string(e.Reason))
+	if e.Detail != "" {
+		b.WriteString(" [" + string(e.Detail) + "]")
+	}
 	var details []string
 	if e.HTTPStatus != 0 {
 		details = append(details, fmt.Sprintf("http %d", e.HTTPStatus))
@@ -116,17 +122,54 @@ func ReasonOf(err error) Reason {
 	return ReasonUnknown
 }
 
-// secretParam matches query or form parameters that carry secrets.
-var secretParam = regexp.MustCompile(`(?i)((?:access_token|input_token|fb_exchange_token|refresh_token|client_secret|appsecret_proof|code|token|id_token)=)[^&\s"']*`)
+// secretNames are the parameter and JSON field names that carry secrets.
+const secretNames = `access_token|input_token|fb_exchange_token|refresh_token|client_secret|appsecret_proof|code|token|id_token`
+
+// secretParam matches query or form parameters that carry secrets. The \b keeps
+// names such as error_code readable.
+var secretParam = regexp.MustCompile(`(?i)(\b(?:` + secretNames + `)=)[^&\s"'\\]*`)
+
+// secretField matches JSON fields that carry secrets, also inside an escaped JSON
+// string (\"access_token\":\"…\").
+var secretField = regexp.MustCompile(`(?i)(\\?"(?:` + secretNames + `)\\?"\s*:\s*\\?")[^"\\]*`)
 
 // bearer matches a bearer credential in a header dump.
 var bearer = regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=|-]+`)
 
-// Redact removes secret query parameters and bearer credentials from s. It is applied
-// to every string an Error prints.
+// bareToken matches Meta (EAA…) and LinkedIn (AQ…) tokens wherever they stand.
+var bareToken = regexp.MustCompile(`\b(?:EAA[A-Za-z0-9]{20,}|AQ[A-Za-z0-9_-]{30,})`)
+
+// Redact removes secret query parameters, JSON token fields, bearer credentials and
+// bare Meta and LinkedIn tokens from s.
 func Redact(s string) string {
 	s = secretParam.ReplaceAllString(s, "${1}REDACTED")
-	return bearer.ReplaceAllString(s, "${1}REDACTED")
+	s = secretField.ReplaceAllString(s, "${1}REDACTED")
+	s = bearer.ReplaceAllString(s, "${1}REDACTED")
+	return bareToken.ReplaceAllString(s, "REDACTED")
+}
+
+var tags = regexp.MustCompile(`<[^>]*>`)
+
+// Excerpt turns a provider's text (an error message, a proxy's HTML page) into a
+// short, redacted, single-line excerpt of at most n bytes plus an ellipsis. Every
+// provider text that goes into an Error passes through it.
+func Excerpt(s string, n int) string {
+	if len(s) > 4096 {
+		s = s[:4096]
+	}
+	s = strings.Join(strings.Fields(tags.ReplaceAllString(s, " ")), " ")
+	s = Redact(s)
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// NewError returns an Error whose message is already redacted and shortened, and
+// which is retryable when the reason is transient.
+func NewError(provider, op string, reason Reason, message string) *Error {
+	return &Error{Provider: provider, Op: op, Reason: reason, Retryable: reason.Transient(),
+		Message: Excerpt(message, 500)}
 }
 
 // SanitizeErr returns err with any request URL inside a *url.Error redacted, so that

@@ -4,11 +4,13 @@
 package linkedin
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,29 +46,13 @@ type Config struct {
 }
 
 func withDefaults(cfg Config) Config {
-	if cfg.APIURL == "" {
-		cfg.APIURL = DefaultAPIURL
-	}
-	if cfg.WWWURL == "" {
-		cfg.WWWURL = DefaultWWWURL
-	}
-	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
-	cfg.WWWURL = strings.TrimRight(cfg.WWWURL, "/")
-	if cfg.Version == "" {
-		cfg.Version = DefaultVersion
-	}
+	cfg.APIURL = strings.TrimRight(cmp.Or(cfg.APIURL, DefaultAPIURL), "/")
+	cfg.WWWURL = strings.TrimRight(cmp.Or(cfg.WWWURL, DefaultWWWURL), "/")
+	cfg.Version = cmp.Or(cfg.Version, DefaultVersion)
 	if len(cfg.Scopes) == 0 {
-		cfg.Scopes = DefaultScopes
+		cfg.Scopes = slices.Clone(DefaultScopes)
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = providers.DefaultTimeout
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = providers.SystemClock{}
-	}
+	cfg.HTTPClient, cfg.Timeout, cfg.Clock = providers.HTTPDefaults(cfg.HTTPClient, cfg.Timeout, cfg.Clock)
 	return cfg
 }
 
@@ -95,18 +81,20 @@ func (c *Client) Classify(err error) *providers.Error {
 	if err == nil {
 		return nil
 	}
-	return ClassifyTransport("", err)
+	return providers.ClassifyTransport("linkedin", "", err)
 }
 
-func (c *Client) do(ctx context.Context, op string, req *http.Request, out any) error {
+// do sends req and decodes a 200 response into out. Any failure comes back
+// classified, without any part of a successful body (which may hold tokens).
+func (c *Client) do(op string, req *http.Request, out any) error {
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return ClassifyTransport(op, err)
+		return providers.ClassifyTransport("linkedin", op, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return ClassifyTransport(op, err)
+		return providers.ClassifyTransport("linkedin", op, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return Classify(op, resp.StatusCode, resp.Header, body)
@@ -115,7 +103,9 @@ func (c *Client) do(ctx context.Context, op string, req *http.Request, out any) 
 		return nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return Classify(op, resp.StatusCode, resp.Header, body)
+		e := providers.UnexpectedResponse("linkedin", op, resp.StatusCode)
+		e.RequestID = resp.Header.Get("X-Li-Uuid")
+		return e
 	}
 	return nil
 }
@@ -135,7 +125,7 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, tok str
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("LinkedIn-Version", c.cfg.Version)
 	req.Header.Set("X-Restli-Protocol-Version", "2.0.0")
-	return c.do(ctx, op, req, out)
+	return c.do(op, req, out)
 }
 
 // post sends a form to www.linkedin.com's OAuth endpoints with the client credentials.
@@ -149,7 +139,7 @@ func (c *Client) post(ctx context.Context, op, path string, form url.Values, out
 		return &providers.Error{Provider: "linkedin", Op: op, Reason: providers.ReasonUnknown, Message: "bad request"}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(ctx, op, req, out)
+	return c.do(op, req, out)
 }
 
 type tokenResponse struct {
@@ -184,6 +174,9 @@ func (c *Client) ExchangeCode(ctx context.Context, code, redirectURI string) (pr
 	if err != nil {
 		return providers.Token{}, err
 	}
+	if tr.AccessToken == "" {
+		return providers.Token{}, providers.UnexpectedResponse("linkedin", "exchange_code", http.StatusOK)
+	}
 	return c.token(tr), nil
 }
 
@@ -199,6 +192,9 @@ func (c *Client) RenewToken(ctx context.Context, tok providers.Token) (providers
 		"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, &tr)
 	if err != nil {
 		return providers.Token{}, err
+	}
+	if tr.AccessToken == "" {
+		return providers.Token{}, providers.UnexpectedResponse("linkedin", OpRefresh, http.StatusOK)
 	}
 	nt := c.token(tr)
 	if nt.RefreshToken == "" {
@@ -237,7 +233,7 @@ func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (provide
 			reason = providers.ReasonAppRemoved
 		}
 		info.Problem = &providers.Error{Provider: "linkedin", Op: "introspect", Reason: reason, HTTPStatus: http.StatusOK,
-			Message: "token status " + firstNonEmpty(r.Status, "inactive")}
+			Message: "token status " + cmp.Or(r.Status, "inactive")}
 	}
 	return info, nil
 }

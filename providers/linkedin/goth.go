@@ -1,14 +1,14 @@
 package linkedin
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/markbates/goth"
+	"github.com/relink/relink/providers"
 	"golang.org/x/oauth2"
 )
 
@@ -55,32 +55,32 @@ func (p *GothProvider) BeginAuth(state string) (goth.Session, error) {
 // UnmarshalSession restores a session saved by gothic.
 func (p *GothProvider) UnmarshalSession(data string) (goth.Session, error) {
 	s := &Session{}
-	err := json.NewDecoder(strings.NewReader(data)).Decode(s)
-	return s, err
-}
-
-func (p *GothProvider) ctx() (context.Context, context.CancelFunc) {
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.client.cfg.HTTPClient)
-	return context.WithTimeout(ctx, p.client.cfg.Timeout)
+	if err := json.NewDecoder(strings.NewReader(data)).Decode(s); err != nil {
+		return s, providers.NewError("linkedin", "unmarshal_session", providers.ReasonUnknown, "stored session is not readable")
+	}
+	return s, nil
 }
 
 // FetchUser reads the OpenID Connect userinfo.
 func (p *GothProvider) FetchUser(session goth.Session) (goth.User, error) {
 	s, ok := session.(*Session)
 	if !ok {
-		return goth.User{}, errors.New("linkedin: session of another provider")
+		return goth.User{}, providers.NewError("linkedin", "fetch_user", providers.ReasonUnknown, "session of another provider")
 	}
 	user := goth.User{Provider: p.name, AccessToken: s.AccessToken, RefreshToken: s.RefreshToken, ExpiresAt: s.ExpiresAt}
 	if s.AccessToken == "" {
-		return user, errors.New("linkedin: cannot fetch the user without an access token")
+		return user, providers.NewError("linkedin", "fetch_user", providers.ReasonUnknown, "cannot fetch the user without an access token")
 	}
-	ctx, cancel := p.ctx()
+	ctx, cancel := providers.OAuthContext(p.client.cfg.HTTPClient, p.client.cfg.Timeout)
 	defer cancel()
 	var raw map[string]any
 	if err := p.client.get(ctx, "userinfo", "/v2/userinfo", nil, s.AccessToken, &raw); err != nil {
 		return user, err
 	}
 	str := func(k string) string { v, _ := raw[k].(string); return v }
+	if str("sub") == "" {
+		return user, providers.UnexpectedResponse("linkedin", "userinfo", http.StatusOK)
+	}
 	if !s.RefreshExpiresAt.IsZero() {
 		raw["refresh_token_expires_at"] = s.RefreshExpiresAt.UTC().Format(time.RFC3339)
 	}
@@ -92,7 +92,7 @@ func (p *GothProvider) FetchUser(session goth.Session) (goth.User, error) {
 
 // RefreshToken runs the refresh grant.
 func (p *GothProvider) RefreshToken(refreshToken string) (*oauth2.Token, error) {
-	ctx, cancel := p.ctx()
+	ctx, cancel := providers.OAuthContext(p.client.cfg.HTTPClient, p.client.cfg.Timeout)
 	defer cancel()
 	tok, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {
@@ -100,7 +100,7 @@ func (p *GothProvider) RefreshToken(refreshToken string) (*oauth2.Token, error) 
 		if errors.As(err, &re) && re.Response != nil {
 			return nil, Classify(OpRefresh, re.Response.StatusCode, re.Response.Header, re.Body)
 		}
-		return nil, ClassifyTransport(OpRefresh, err)
+		return nil, providers.ClassifyTransport("linkedin", OpRefresh, err)
 	}
 	return tok, nil
 }
@@ -129,20 +129,24 @@ func (s *Session) GetAuthURL() (string, error) {
 func (s *Session) Authorize(provider goth.Provider, params goth.Params) (string, error) {
 	p, ok := provider.(*GothProvider)
 	if !ok {
-		return "", errors.New("linkedin: provider of another kind")
+		return "", providers.NewError("linkedin", "authorize", providers.ReasonUnknown, "provider of another kind")
 	}
 	if e := params.Get("error"); e != "" {
-		return "", fmt.Errorf("linkedin: login not completed: %s", e)
+		return "", providers.LoginError("linkedin", e, params.Get("error_description"))
 	}
-	ctx, cancel := p.ctx()
+	code := params.Get("code")
+	if code == "" {
+		return "", providers.NewError("linkedin", "authorize", providers.ReasonUnknown, "the callback has no code")
+	}
+	ctx, cancel := providers.OAuthContext(p.client.cfg.HTTPClient, p.client.cfg.Timeout)
 	defer cancel()
-	tok, err := p.oauth.Exchange(ctx, params.Get("code"))
+	tok, err := p.oauth.Exchange(ctx, code)
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil {
 			return "", Classify("exchange_code", re.Response.StatusCode, re.Response.Header, re.Body)
 		}
-		return "", ClassifyTransport("exchange_code", err)
+		return "", providers.ClassifyTransport("linkedin", "exchange_code", err)
 	}
 	s.AccessToken, s.RefreshToken, s.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
 	now := p.client.cfg.Clock.Now() // the configured clock, which the sandbox can advance

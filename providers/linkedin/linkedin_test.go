@@ -24,13 +24,16 @@ func TestClassify(t *testing.T) {
 		body      string
 		reason    providers.Reason
 		retryable bool
+		detail    providers.Detail
 	}{
+		{name: "408 empty body", status: 408, body: ``, reason: providers.ReasonProviderUnavailable, retryable: true},
+		{name: "401 html from a proxy", status: 401, body: `<html><body>Proxy authentication required</body></html>`, reason: providers.ReasonProviderUnavailable, retryable: true},
 		{name: "invalid_grant on refresh", op: linkedin.OpRefresh, status: 400, body: `{"error":"invalid_grant","error_description":"The provided authorization grant or refresh token is invalid, expired or revoked"}`, reason: providers.ReasonRefreshTokenInvalid},
-		{name: "invalid_client", op: linkedin.OpRefresh, status: 401, body: `{"error":"invalid_client","error_description":"Client authentication failed"}`, reason: providers.ReasonUnknown},
+		{name: "invalid_client", op: linkedin.OpRefresh, status: 401, body: `{"error":"invalid_client","error_description":"Client authentication failed"}`, reason: providers.ReasonUnknown, detail: providers.DetailAppMisconfigured},
 		{name: "expired token", status: 401, body: `{"status":401,"serviceErrorCode":65602,"code":"EXPIRED_ACCESS_TOKEN","message":"The token used in the request has expired"}`, reason: providers.ReasonTokenExpired},
 		{name: "revoked token", status: 401, body: `{"status":401,"serviceErrorCode":65601,"code":"REVOKED_ACCESS_TOKEN","message":"The token used in the request has been revoked by the user"}`, reason: providers.ReasonAppRemoved},
 		{name: "invalid token", status: 401, body: `{"status":401,"serviceErrorCode":65600,"code":"INVALID_ACCESS_TOKEN","message":"Invalid access token"}`, reason: providers.ReasonSessionInvalidated},
-		{name: "401 empty body", status: 401, body: ``, reason: providers.ReasonSessionInvalidated},
+		{name: "401 empty body", status: 401, body: ``, reason: providers.ReasonProviderUnavailable, retryable: true},
 		{name: "not enough permissions", status: 403, body: `{"status":403,"serviceErrorCode":100,"code":"ACCESS_DENIED","message":"Not enough permissions to access: adAccountsV2.GET.20250101"}`, reason: providers.ReasonMissingPermission},
 		{name: "not an admin of the asset", op: linkedin.OpRefreshAsset, status: 403, body: `{"status":403,"serviceErrorCode":100,"code":"ACCESS_DENIED","message":"Caller is not an authorized user of the resource"}`, reason: providers.ReasonLostAssetRole},
 		{name: "restricted", status: 403, body: `{"status":403,"serviceErrorCode":100,"code":"ACCOUNT_RESTRICTED","message":"Member is restricted"}`, reason: providers.ReasonPolicyBlocked},
@@ -43,8 +46,8 @@ func TestClassify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := linkedin.Classify(tt.op, tt.status, tt.header, []byte(tt.body))
-			if e.Reason != tt.reason || e.Retryable != tt.retryable {
-				t.Errorf("got %s retryable=%v, want %s %v", e.Reason, e.Retryable, tt.reason, tt.retryable)
+			if e.Reason != tt.reason || e.Retryable != tt.retryable || e.Detail != tt.detail {
+				t.Errorf("got %s/%s retryable=%v, want %s/%s %v", e.Reason, e.Detail, e.Retryable, tt.reason, tt.detail, tt.retryable)
 			}
 		})
 	}

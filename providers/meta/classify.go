@@ -1,16 +1,11 @@
 package meta
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/relink/relink/providers"
@@ -73,10 +68,12 @@ func jsonInt(raw json.RawMessage) (int, bool) {
 	return 0, false
 }
 
-// Ops that change how an invalid token is read: an invalid input to the long-lived
-// exchange means the token can no longer be renewed.
+// Ops that change how an error is read: an invalid input to the long-lived exchange
+// means the token can no longer be renewed; a top-level token error on debug_token
+// concerns the app token Relink sent, not the token inspected.
 const (
-	OpExchange = "exchange_token"
+	OpExchange   = "exchange_token"
+	OpDebugToken = "debug_token"
 )
 
 var scopeInMessage = regexp.MustCompile(`\b(ads_management|ads_read|business_management|pages_[a-z_]+|instagram_[a-z_]+|read_insights|leads_retrieval|catalog_management|public_profile|email)\b`)
@@ -106,11 +103,15 @@ func Classify(op string, status int, header http.Header, body []byte) *providers
 // ApplyGraphError fills e from a Graph error object (the response's "error" or
 // debug_token's data.error) and names the reason.
 func ApplyGraphError(e *providers.Error, g GraphError) {
-	e.Code, e.Subcode, e.Type = g.Code, g.Subcode, g.Type
-	e.Message = truncate(g.Message, 500)
-	e.UserTitle, e.UserMessage = truncate(g.UserTitle, 200), truncate(g.UserMessage, 500)
-	e.FBTraceID = truncate(g.FBTraceID, 64)
+	e.Code, e.Subcode, e.Type = g.Code, g.Subcode, providers.Excerpt(g.Type, 100)
+	e.Message = providers.Excerpt(g.Message, 500)
+	e.UserTitle, e.UserMessage = providers.Excerpt(g.UserTitle, 200), providers.Excerpt(g.UserMessage, 500)
+	e.FBTraceID = providers.Excerpt(g.FBTraceID, 64)
 	e.Transient = g.IsTransient
+	if appCredentialError(e.Op, g) {
+		e.Reason, e.Retryable, e.Detail = providers.ReasonUnknown, false, providers.DetailAppMisconfigured
+		return
+	}
 	e.Reason, e.Retryable = reasonForCode(e.Op, g.Code, g.Subcode, g.IsTransient)
 	if e.Reason == providers.ReasonMissingPermission {
 		e.Scope = scopeInMessage.FindString(g.Message)
@@ -124,6 +125,25 @@ func ApplyGraphError(e *providers.Error, g GraphError) {
 	case providers.ReasonProviderUnavailable:
 		e.RetryAfter = 30 * time.Second
 	}
+}
+
+// appCredentialError reports whether Graph rejected Relink's own app id or secret:
+// a wrong secret on the token endpoint (code 1, "Error validating client secret"),
+// an unknown app id (101), or the app token of a debug_token call (190, or 100
+// asking for an app token). Retrying cannot help and no user can fix it.
+func appCredentialError(op string, g GraphError) bool {
+	msg := strings.ToLower(g.Message)
+	switch {
+	case g.Code == 101:
+		return true
+	case g.Code == 1 && strings.Contains(msg, "client secret"):
+		return true
+	case op == OpDebugToken && g.Code == 190:
+		return true
+	case op == OpDebugToken && g.Code == 100 && strings.Contains(msg, "app access token"):
+		return true
+	}
+	return false
 }
 
 func reasonForCode(op string, code, subcode int, transient bool) (providers.Reason, bool) {
@@ -169,35 +189,19 @@ func reasonForCode(op string, code, subcode int, transient bool) (providers.Reas
 	return providers.ReasonUnknown, false
 }
 
+// classifyStatus reads a response without a Graph error object: a proxy, a load
+// balancer or a captive portal answered, not Meta. Such failures are never read as
+// a dead token.
 func classifyStatus(e *providers.Error, status int, body []byte) {
-	e.Message = truncate(strings.TrimSpace(stripTags(string(body))), 200)
+	e.Message = providers.Excerpt(string(body), 200)
 	switch {
 	case status == http.StatusTooManyRequests:
 		e.Reason, e.Retryable, e.RetryAfter = providers.ReasonRateLimited, true, time.Minute
-	case status >= 500 || status == 0:
+	case status >= 500 || status == 0 || status == http.StatusRequestTimeout || status == http.StatusUnauthorized:
 		e.Reason, e.Retryable, e.RetryAfter = providers.ReasonProviderUnavailable, true, 30*time.Second
-	case status == http.StatusUnauthorized:
-		e.Reason = providers.ReasonTokenExpired
 	case status >= 200 && status < 300:
-		// A 2xx without Graph JSON is a proxy or captive page, not Meta.
 		e.Reason, e.Retryable, e.RetryAfter = providers.ReasonProviderUnavailable, true, 30*time.Second
 	}
-}
-
-var tags = regexp.MustCompile(`<[^>]*>`)
-
-func stripTags(s string) string {
-	if len(s) > 4096 {
-		s = s[:4096]
-	}
-	return strings.Join(strings.Fields(tags.ReplaceAllString(s, " ")), " ")
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // Usage is what Meta's usage headers say: Percent is the highest percentage of any
@@ -276,32 +280,4 @@ func applyUsageHeaders(e *providers.Error, h http.Header) {
 			e.RetryAfter = time.Duration(secs) * time.Second
 		}
 	}
-}
-
-// ClassifyTransport maps a failure to reach Meta at all (timeout, reset, refused,
-// DNS, cut-off body) to provider_unavailable. The error kept inside is redacted.
-func ClassifyTransport(op string, err error) *providers.Error {
-	if pe, ok := providers.AsError(err); ok {
-		return pe
-	}
-	e := &providers.Error{Provider: "meta", Op: op, Reason: providers.ReasonProviderUnavailable,
-		Retryable: true, RetryAfter: 30 * time.Second, Err: providers.SanitizeErr(err)}
-	switch {
-	case err == nil:
-		e.Reason, e.Retryable, e.RetryAfter = providers.ReasonUnknown, false, 0
-	case errors.Is(err, context.DeadlineExceeded):
-		e.Message = "timed out"
-	case errors.Is(err, context.Canceled):
-		e.Message = "cancelled"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		e.Message = "connection reset"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		e.Message = "connection refused"
-	default:
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			e.Message = "timed out"
-		}
-	}
-	return e
 }

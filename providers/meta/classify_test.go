@@ -1,16 +1,8 @@
 package meta_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"os"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,7 +29,14 @@ func TestClassify(t *testing.T) {
 		retryable  bool
 		retryAfter time.Duration
 		scope      string
+		detail     providers.Detail
 	}{
+		{name: "1 wrong client secret", status: 400, body: graphBody(1, 0, "OAuthException", "Error validating client secret."), reason: providers.ReasonUnknown, detail: providers.DetailAppMisconfigured},
+		{name: "101 wrong app id", status: 400, body: graphBody(101, 0, "OAuthException", "Error validating application. Invalid application ID."), reason: providers.ReasonUnknown, detail: providers.DetailAppMisconfigured},
+		{name: "190 on debug_token's app token", op: "debug_token", status: 400, body: graphBody(190, 0, "OAuthException", "Invalid OAuth access token signature."), reason: providers.ReasonUnknown, detail: providers.DetailAppMisconfigured},
+		{name: "100 on debug_token without an app token", op: "debug_token", status: 400, body: graphBody(100, 0, "OAuthException", "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app"), reason: providers.ReasonUnknown, detail: providers.DetailAppMisconfigured},
+		{name: "html 401 from a proxy", status: 401, body: "<html><body>Proxy authentication required</body></html>", reason: providers.ReasonProviderUnavailable, retryable: true, retryAfter: 30 * time.Second},
+		{name: "empty body 408", status: 408, body: "", reason: providers.ReasonProviderUnavailable, retryable: true, retryAfter: 30 * time.Second},
 		{name: "190 no subcode invalid token", status: 400, body: graphBody(190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token"), reason: providers.ReasonTokenExpired},
 		{name: "190/458 app removed", status: 400, body: graphBody(190, 458, "OAuthException", "Error validating access token: The user has not authorized application 1234."), reason: providers.ReasonAppRemoved},
 		{name: "190/459 checkpoint", status: 400, body: graphBody(190, 459, "OAuthException", "Error validating access token: You cannot access the app till you log in to www.facebook.com and follow the instructions given."), reason: providers.ReasonSecurityCheckpoint},
@@ -81,7 +80,7 @@ func TestClassify(t *testing.T) {
 		{name: "empty body 503", status: 503, body: "", reason: providers.ReasonProviderUnavailable, retryable: true, retryAfter: 30 * time.Second},
 		{name: "empty body 500 with Retry-After", status: 500, header: http.Header{"Retry-After": {"7"}}, body: "", reason: providers.ReasonProviderUnavailable, retryable: true, retryAfter: 7 * time.Second},
 		{name: "empty body 400", status: 400, body: "", reason: providers.ReasonUnknown},
-		{name: "empty body 401", status: 401, body: "", reason: providers.ReasonTokenExpired},
+		{name: "empty body 401", status: 401, body: "", reason: providers.ReasonProviderUnavailable, retryable: true, retryAfter: 30 * time.Second},
 		{name: "plain 429", status: 429, body: "slow down", reason: providers.ReasonRateLimited, retryable: true, retryAfter: time.Minute},
 		{name: "json without error", status: 500, body: `{"data":[]}`, reason: providers.ReasonProviderUnavailable, retryable: true, retryAfter: 30 * time.Second},
 		{name: "error is a string", status: 400, body: `{"error":"invalid_request"}`, reason: providers.ReasonUnknown},
@@ -99,6 +98,9 @@ func TestClassify(t *testing.T) {
 			if e.RetryAfter != tt.retryAfter {
 				t.Errorf("retry after = %v, want %v", e.RetryAfter, tt.retryAfter)
 			}
+			if e.Detail != tt.detail {
+				t.Errorf("detail = %q, want %q", e.Detail, tt.detail)
+			}
 			if tt.scope != "" && e.Scope != tt.scope {
 				t.Errorf("scope = %q, want %q", e.Scope, tt.scope)
 			}
@@ -115,57 +117,6 @@ func TestClassifyKeepsSupportFields(t *testing.T) {
 	if e.Code != 368 || e.Subcode != 1404078 || e.Type != "OAuthException" || e.FBTraceID != "AzB9" ||
 		e.UserTitle != "Blocked" || e.UserMessage != "You're temporarily blocked." || e.RequestID != "req-1" {
 		t.Errorf("fields not kept: %+v", *e)
-	}
-}
-
-type timeoutErr struct{}
-
-func (timeoutErr) Error() string   { return "i/o timeout" }
-func (timeoutErr) Timeout() bool   { return true }
-func (timeoutErr) Temporary() bool { return true }
-
-func TestClassifyTransport(t *testing.T) {
-	const secret = "EAAsecretvalue"
-	u := "https://graph.facebook.com/v24.0/me?access_token=" + secret
-	tests := []struct {
-		name string
-		err  error
-		msg  string
-	}{
-		{name: "deadline", err: &url.Error{Op: "Get", URL: u, Err: context.DeadlineExceeded}, msg: "timed out"},
-		{name: "client timeout", err: &url.Error{Op: "Get", URL: u, Err: timeoutErr{}}, msg: "timed out"},
-		{name: "net op timeout", err: &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, msg: "timed out"},
-		{name: "connection reset", err: &url.Error{Op: "Get", URL: u, Err: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, msg: "connection reset"},
-		{name: "eof", err: &url.Error{Op: "Get", URL: u, Err: io.EOF}, msg: "connection reset"},
-		{name: "unexpected eof in body", err: io.ErrUnexpectedEOF, msg: "connection reset"},
-		{name: "refused", err: &url.Error{Op: "Get", URL: u, Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, msg: "connection refused"},
-		{name: "dns", err: &url.Error{Op: "Get", URL: u, Err: &net.DNSError{Err: "no such host", Name: "graph.facebook.com"}}},
-		{name: "cancelled", err: context.Canceled, msg: "cancelled"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := meta.ClassifyTransport("me", tt.err)
-			if e.Reason != providers.ReasonProviderUnavailable || !e.Retryable {
-				t.Errorf("got %s retryable=%v, want provider_unavailable retryable", e.Reason, e.Retryable)
-			}
-			if tt.msg != "" && e.Message != tt.msg {
-				t.Errorf("message = %q, want %q", e.Message, tt.msg)
-			}
-			if strings.Contains(e.Error(), secret) || strings.Contains(errors.Unwrap(e).Error(), secret) {
-				t.Errorf("token leaked: %s", e.Error())
-			}
-			if !errors.Is(e, tt.err) && !errors.Is(e, errors.Unwrap(tt.err)) {
-				// the cause stays reachable through errors.Is
-				var ue *url.Error
-				if !errors.As(tt.err, &ue) {
-					t.Errorf("cause lost")
-				}
-			}
-		})
-	}
-	classified := &providers.Error{Reason: providers.ReasonAppRemoved}
-	if got := meta.ClassifyTransport("me", fmt.Errorf("wrap: %w", classified)); got != classified {
-		t.Error("an already classified error must pass through")
 	}
 }
 

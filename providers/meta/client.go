@@ -4,6 +4,7 @@
 package meta
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -90,7 +91,7 @@ func New(cfg Config) *Client {
 		cfg.Sleep = sleepCtx
 	}
 	c := &Client{cfg: cfg}
-	c.goth = NewGoth(cfg)
+	c.goth = newGoth(c)
 	return c
 }
 
@@ -111,9 +112,6 @@ func (c *Client) Name() string { return "meta" }
 // Goth returns the goth provider for Facebook Login.
 func (c *Client) Goth() goth.Provider { return c.goth }
 
-// GothProvider returns the goth provider with its Meta-specific options.
-func (c *Client) GothProvider() *GothProvider { return c.goth }
-
 func (c *Client) graphURL(path string) string {
 	return c.cfg.GraphURL + "/" + c.cfg.Version + "/" + strings.TrimLeft(path, "/")
 }
@@ -123,7 +121,7 @@ func (c *Client) Classify(err error) *providers.Error {
 	if err == nil {
 		return nil
 	}
-	return ClassifyTransport("", err)
+	return providers.ClassifyTransport("meta", "", err)
 }
 
 // throttle slows calls down as Meta's reported usage nears its limit, and refuses
@@ -148,7 +146,7 @@ func (c *Client) throttle(ctx context.Context, op, object string) error {
 		// Spread calls out more the closer usage gets to 100%.
 		d := time.Duration(min(usage, 100)-c.cfg.SlowDownAt+1) * 100 * time.Millisecond
 		if err := c.cfg.Sleep(ctx, d); err != nil {
-			return ClassifyTransport(op, err)
+			return providers.ClassifyTransport("meta", op, err)
 		}
 	}
 	return nil
@@ -202,23 +200,19 @@ func (c *Client) call(ctx context.Context, op, method, path string, params url.V
 		params.Set("access_token", tok)
 		params.Set("appsecret_proof", AppSecretProof(c.cfg.AppSecret, tok))
 	}
-	u := path
-	if !strings.HasPrefix(path, "http") {
-		u = c.graphURL(path)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u+"?"+params.Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, method, c.graphURL(path)+"?"+params.Encode(), nil)
 	if err != nil {
 		return &providers.Error{Provider: "meta", Op: op, Reason: providers.ReasonUnknown, Message: "bad request"}
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return ClassifyTransport(op, err)
+		return providers.ClassifyTransport("meta", op, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return ClassifyTransport(op, err)
+		return providers.ClassifyTransport("meta", op, err)
 	}
 	c.noteUsage(resp.Header)
 	if resp.StatusCode != http.StatusOK {
@@ -228,7 +222,9 @@ func (c *Client) call(ctx context.Context, op, method, path string, params url.V
 		return nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return Classify(op, resp.StatusCode, resp.Header, body)
+		e := providers.UnexpectedResponse("meta", op, resp.StatusCode)
+		e.RequestID = resp.Header.Get("X-FB-Request-ID")
+		return e
 	}
 	return nil
 }
@@ -309,6 +305,9 @@ func (c *Client) ExchangeCode(ctx context.Context, code, redirectURI string) (pr
 	if err != nil {
 		return providers.Token{}, err
 	}
+	if tr.AccessToken == "" {
+		return providers.Token{}, providers.UnexpectedResponse("meta", "exchange_code", http.StatusOK)
+	}
 	return c.tokenFrom(tr, nil), nil
 }
 
@@ -322,6 +321,9 @@ func (c *Client) RenewToken(ctx context.Context, tok providers.Token) (providers
 	}, "", &tr)
 	if err != nil {
 		return providers.Token{}, err
+	}
+	if tr.AccessToken == "" {
+		return providers.Token{}, providers.UnexpectedResponse("meta", OpExchange, http.StatusOK)
 	}
 	nt := c.tokenFrom(tr, tok.Scopes)
 	nt.DataAccessExpiry = tok.DataAccessExpiry
@@ -347,7 +349,7 @@ type debugData struct {
 // error: TokenInfo.Problem carries the classified reason.
 func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (providers.TokenInfo, error) {
 	var d debugData
-	err := c.call(ctx, "debug_token", http.MethodGet, "debug_token", url.Values{
+	err := c.call(ctx, OpDebugToken, http.MethodGet, "debug_token", url.Values{
 		"input_token": {tok.AccessToken}, "access_token": {c.AppAccessToken()},
 	}, "", &d)
 	if err != nil {
@@ -369,10 +371,10 @@ func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (provide
 	}
 	if d.Data.AppID != "" && d.Data.AppID != c.cfg.AppID && info.Valid {
 		info.Valid = false
-		info.Problem = &providers.Error{Provider: "meta", Op: "debug_token", Reason: providers.ReasonAppRemoved, Message: "token belongs to another app"}
+		info.Problem = &providers.Error{Provider: "meta", Op: "inspect_token", Reason: providers.ReasonAppRemoved, Message: "token belongs to another app"}
 	}
 	if !info.Valid && info.Problem == nil {
-		p := &providers.Error{Provider: "meta", Op: "debug_token", HTTPStatus: http.StatusOK}
+		p := &providers.Error{Provider: "meta", Op: "inspect_token", HTTPStatus: http.StatusOK}
 		g := GraphError{Code: 190, Message: "token is not valid"}
 		if d.Data.Error != nil {
 			g = *d.Data.Error
@@ -537,7 +539,7 @@ func (c *Client) DiscoverAssets(ctx context.Context, tok providers.Token) ([]pro
 		out = append(out, pageAsset(p.ID, p.Name, p.Tasks))
 		if p.Instagram != nil && p.Instagram.ID != "" {
 			out = append(out, providers.Asset{Kind: providers.KindInstagramAccount, ExternalID: p.Instagram.ID,
-				Name: firstNonEmpty(p.Instagram.Name, p.Instagram.Username), Username: p.Instagram.Username, ParentID: p.ID, Active: true})
+				Name: cmp.Or(p.Instagram.Name, p.Instagram.Username), Username: p.Instagram.Username, ParentID: p.ID, Active: true})
 		}
 	}
 	for _, a := range accts {
@@ -580,7 +582,7 @@ func (c *Client) RefreshAsset(ctx context.Context, tok providers.Token, kind pro
 		if err := c.call(ctx, "instagram_account", http.MethodGet, id, url.Values{"fields": {"id,username,name"}}, tok.AccessToken, &ig); err != nil {
 			return providers.Asset{}, err
 		}
-		return providers.Asset{Kind: kind, ExternalID: ig.ID, Name: firstNonEmpty(ig.Name, ig.Username), Username: ig.Username, Active: true}, nil
+		return providers.Asset{Kind: kind, ExternalID: ig.ID, Name: cmp.Or(ig.Name, ig.Username), Username: ig.Username, Active: true}, nil
 	case providers.KindDataset:
 		var px Pixel
 		if err := c.call(ctx, "dataset", http.MethodGet, id, url.Values{"fields": {PixelFields}}, tok.AccessToken, &px); err != nil {
@@ -637,13 +639,4 @@ func adAccountAsset(a AdAccount) providers.Asset {
 		}
 	}
 	return asset
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -369,3 +369,46 @@ func TestExchangeCode(t *testing.T) {
 		t.Error("Classify must pass classified errors through")
 	}
 }
+
+// TestWrongAppCredentialsAreNotAnOutage: a wrong app id or secret is a
+// misconfiguration that no retry fixes, on every call that sends them.
+func TestWrongAppCredentialsAreNotAnOutage(t *testing.T) {
+	tests := []struct {
+		name string
+		mut  func(*meta.Config)
+		call func(c *meta.Client, tok providers.Token) error
+	}{
+		{name: "wrong secret on the exchange", mut: func(cfg *meta.Config) { cfg.AppSecret = "wrong" }, call: func(c *meta.Client, tok providers.Token) error {
+			_, err := c.RenewToken(context.Background(), tok)
+			return err
+		}},
+		{name: "wrong app id on the exchange", mut: func(cfg *meta.Config) { cfg.AppID = "999" }, call: func(c *meta.Client, tok providers.Token) error {
+			_, err := c.RenewToken(context.Background(), tok)
+			return err
+		}},
+		{name: "wrong app id on debug_token", mut: func(cfg *meta.Config) { cfg.AppID = "999" }, call: func(c *meta.Client, tok providers.Token) error {
+			_, err := c.InspectToken(context.Background(), tok)
+			return err
+		}},
+		{name: "wrong secret on debug_token", mut: func(cfg *meta.Config) { cfg.AppSecret = "wrong" }, call: func(c *meta.Client, tok providers.Token) error {
+			_, err := c.InspectToken(context.Background(), tok)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb, srv := sandboxtest.Start(t)
+			good, _ := newClient(t, srv, sb)
+			tok := login(t, srv, good, sandbox.MetaSmallUser)
+			bad, _ := newClient(t, srv, sb, tt.mut)
+			err := tt.call(bad, tok)
+			pe, ok := providers.AsError(err)
+			if !ok || pe.Reason != providers.ReasonUnknown || pe.Retryable || pe.Detail != providers.DetailAppMisconfigured {
+				t.Fatalf("got %v, want unknown, not retryable, app_misconfigured", err)
+			}
+			if msg, _ := pe.Explain(); !strings.Contains(msg, "app credentials") {
+				t.Errorf("message = %q", msg)
+			}
+		})
+	}
+}

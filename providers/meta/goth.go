@@ -1,12 +1,13 @@
 package meta
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,9 +18,10 @@ import (
 
 // GothProvider implements goth.Provider for Facebook Login with configurable
 // endpoints (goth's own facebook provider hard-codes them). gothic runs the flow.
+// Every error it returns contains a *providers.Error.
 type GothProvider struct {
 	name      string
-	cfg       Config
+	client    *Client
 	oauth     *oauth2.Config
 	authType  string
 	userField string
@@ -29,15 +31,19 @@ var _ goth.Provider = (*GothProvider)(nil)
 
 // NewGoth returns the goth provider named "meta" for cfg.
 func NewGoth(cfg Config) *GothProvider {
-	c := withDefaults(cfg)
+	return New(cfg).goth
+}
+
+func newGoth(c *Client) *GothProvider {
+	cfg := c.cfg
 	return &GothProvider{
-		name: "meta",
-		cfg:  c,
+		name:   "meta",
+		client: c,
 		oauth: &oauth2.Config{
-			ClientID: c.AppID, ClientSecret: c.AppSecret, RedirectURL: c.RedirectURL, Scopes: c.Scopes,
+			ClientID: cfg.AppID, ClientSecret: cfg.AppSecret, RedirectURL: cfg.RedirectURL, Scopes: cfg.Scopes,
 			Endpoint: oauth2.Endpoint{
-				AuthURL:   c.WWWURL + "/" + c.Version + "/dialog/oauth",
-				TokenURL:  c.GraphURL + "/" + c.Version + "/oauth/access_token",
+				AuthURL:   cfg.WWWURL + "/" + cfg.Version + "/dialog/oauth",
+				TokenURL:  cfg.GraphURL + "/" + cfg.Version + "/oauth/access_token",
 				AuthStyle: oauth2.AuthStyleInParams,
 			},
 		},
@@ -47,29 +53,13 @@ func NewGoth(cfg Config) *GothProvider {
 
 // withDefaults fills the Config defaults shared by the client and the goth provider.
 func withDefaults(cfg Config) Config {
-	if cfg.GraphURL == "" {
-		cfg.GraphURL = DefaultGraphURL
-	}
-	if cfg.WWWURL == "" {
-		cfg.WWWURL = DefaultWWWURL
-	}
-	cfg.GraphURL = strings.TrimRight(cfg.GraphURL, "/")
-	cfg.WWWURL = strings.TrimRight(cfg.WWWURL, "/")
-	if cfg.Version == "" {
-		cfg.Version = DefaultVersion
-	}
+	cfg.GraphURL = strings.TrimRight(cmp.Or(cfg.GraphURL, DefaultGraphURL), "/")
+	cfg.WWWURL = strings.TrimRight(cmp.Or(cfg.WWWURL, DefaultWWWURL), "/")
+	cfg.Version = cmp.Or(cfg.Version, DefaultVersion)
 	if len(cfg.Scopes) == 0 {
-		cfg.Scopes = DefaultScopes
+		cfg.Scopes = slices.Clone(DefaultScopes)
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = providers.DefaultTimeout
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = providers.SystemClock{}
-	}
+	cfg.HTTPClient, cfg.Timeout, cfg.Clock = providers.HTTPDefaults(cfg.HTTPClient, cfg.Timeout, cfg.Clock)
 	return cfg
 }
 
@@ -108,65 +98,53 @@ func (p *GothProvider) BeginAuth(state string) (goth.Session, error) {
 // UnmarshalSession restores a session saved by gothic.
 func (p *GothProvider) UnmarshalSession(data string) (goth.Session, error) {
 	s := &Session{}
-	err := json.NewDecoder(strings.NewReader(data)).Decode(s)
-	return s, err
-}
-
-func (p *GothProvider) ctx() (context.Context, context.CancelFunc) {
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.cfg.HTTPClient)
-	return context.WithTimeout(ctx, p.cfg.Timeout)
+	if err := json.NewDecoder(strings.NewReader(data)).Decode(s); err != nil {
+		return s, providers.NewError("meta", "unmarshal_session", providers.ReasonUnknown, "stored session is not readable")
+	}
+	return s, nil
 }
 
 // FetchUser reads /me with appsecret_proof.
 func (p *GothProvider) FetchUser(session goth.Session) (goth.User, error) {
 	s, ok := session.(*Session)
 	if !ok {
-		return goth.User{}, errors.New("meta: session of another provider")
+		return goth.User{}, providers.NewError("meta", "fetch_user", providers.ReasonUnknown, "session of another provider")
 	}
 	user := goth.User{AccessToken: s.AccessToken, Provider: p.name, ExpiresAt: s.ExpiresAt}
 	if s.AccessToken == "" {
-		return user, errors.New("meta: cannot fetch the user without an access token")
+		return user, providers.NewError("meta", "fetch_user", providers.ReasonUnknown, "cannot fetch the user without an access token")
 	}
-	ctx, cancel := p.ctx()
+	ctx, cancel := providers.WithTimeout(context.Background(), p.client.cfg.Timeout)
 	defer cancel()
-	q := url.Values{"fields": {p.userField}, "access_token": {s.AccessToken},
-		"appsecret_proof": {AppSecretProof(p.cfg.AppSecret, s.AccessToken)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.cfg.GraphURL+"/"+p.cfg.Version+"/me?"+q.Encode(), nil)
-	if err != nil {
-		return user, errors.New("meta: build /me request")
+	var raw json.RawMessage
+	if err := p.client.call(ctx, "fetch_user", http.MethodGet, "me", url.Values{"fields": {p.userField}}, s.AccessToken, &raw); err != nil {
+		return user, err
 	}
-	resp, err := p.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return user, ClassifyTransport("fetch_user", err)
+	var u struct {
+		ID        string `json:"id"`
+		Name      string `json:"name"`
+		Email     string `json:"email"`
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Picture   struct {
+			Data struct {
+				URL string `json:"url"`
+			} `json:"data"`
+		} `json:"picture"`
 	}
-	defer resp.Body.Close()
-	var raw map[string]any
-	var body []byte
-	body, err = readAll(resp)
-	if err != nil {
-		return user, ClassifyTransport("fetch_user", err)
+	if err := json.Unmarshal(raw, &u); err != nil || u.ID == "" {
+		return user, providers.UnexpectedResponse("meta", "fetch_user", http.StatusOK)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return user, Classify("fetch_user", resp.StatusCode, resp.Header, body)
-	}
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return user, Classify("fetch_user", resp.StatusCode, resp.Header, body)
-	}
-	user.RawData = raw
-	str := func(k string) string { v, _ := raw[k].(string); return v }
-	user.UserID, user.Name, user.Email = str("id"), str("name"), str("email")
-	user.FirstName, user.LastName, user.NickName = str("first_name"), str("last_name"), str("name")
-	if pic, ok := raw["picture"].(map[string]any); ok {
-		if d, ok := pic["data"].(map[string]any); ok {
-			user.AvatarURL, _ = d["url"].(string)
-		}
-	}
+	_ = json.Unmarshal(raw, &user.RawData) // an object, as the struct above decoded
+	user.UserID, user.Name, user.Email = u.ID, u.Name, u.Email
+	user.FirstName, user.LastName, user.NickName = u.FirstName, u.LastName, u.Name
+	user.AvatarURL = u.Picture.Data.URL
 	return user, nil
 }
 
 // RefreshToken is not offered by Meta: renew with fb_exchange_token instead.
 func (p *GothProvider) RefreshToken(string) (*oauth2.Token, error) {
-	return nil, errors.New("meta: no refresh tokens; use the long-lived token exchange")
+	return nil, providers.NewError("meta", "refresh_token", providers.ReasonUnknown, "no refresh tokens; use the long-lived token exchange")
 }
 
 // RefreshTokenAvailable is false for Meta.
@@ -188,29 +166,34 @@ func (s *Session) GetAuthURL() (string, error) {
 }
 
 // Authorize exchanges the code from the callback for a token. A cancelled dialog
-// (error=access_denied) comes back as an error.
+// (error=access_denied) comes back as a missing_permission with
+// providers.DetailLoginCanceled.
 func (s *Session) Authorize(provider goth.Provider, params goth.Params) (string, error) {
 	p, ok := provider.(*GothProvider)
 	if !ok {
-		return "", errors.New("meta: provider of another kind")
+		return "", providers.NewError("meta", "authorize", providers.ReasonUnknown, "provider of another kind")
 	}
 	if e := params.Get("error"); e != "" {
-		return "", fmt.Errorf("meta: login not completed: %s (%s)", e, params.Get("error_reason"))
+		return "", providers.LoginError("meta", e, params.Get("error_reason"))
 	}
-	ctx, cancel := p.ctx()
+	code := params.Get("code")
+	if code == "" {
+		return "", providers.NewError("meta", "authorize", providers.ReasonUnknown, "the callback has no code")
+	}
+	ctx, cancel := providers.OAuthContext(p.client.cfg.HTTPClient, p.client.cfg.Timeout)
 	defer cancel()
-	tok, err := p.oauth.Exchange(ctx, params.Get("code"))
+	tok, err := p.oauth.Exchange(ctx, code)
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil {
 			return "", Classify("exchange_code", re.Response.StatusCode, re.Response.Header, re.Body)
 		}
-		return "", ClassifyTransport("exchange_code", err)
+		return "", providers.ClassifyTransport("meta", "exchange_code", err)
 	}
 	s.AccessToken = tok.AccessToken
 	s.ExpiresAt = tok.Expiry
 	if tok.ExpiresIn > 0 { // on the configured clock, which the sandbox can advance
-		s.ExpiresAt = p.cfg.Clock.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+		s.ExpiresAt = p.client.cfg.Clock.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
 	return tok.AccessToken, nil
 }

@@ -626,6 +626,9 @@ func (s *Sandbox) metaDebugToken(r *http.Request) *response {
 	}
 	s.countCall("meta", "GET /debug_token", in, user)
 	if at := s.tokens[app]; app != s.opts.MetaAppID+"|"+s.opts.MetaAppSecret && (at == nil || at.kind != "app") {
+		if strings.Contains(app, "|") { // an app token "{app-id}|{secret}" of another app or with a wrong secret
+			return graphError(400, 190, 0, "OAuthException", "Invalid OAuth access token signature.")
+		}
 		return graphError(400, 100, 0, "OAuthException", "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app")
 	}
 	if in == "" {

@@ -563,7 +563,7 @@ func TestProviderUnavailableModes(t *testing.T) {
 			if err == nil {
 				t.Fatal("the call succeeded")
 			}
-			e := meta.ClassifyTransport("me", err)
+			e := providers.ClassifyTransport("meta", "me", err)
 			if e.Reason != providers.ReasonProviderUnavailable || strings.Contains(e.Error(), tok) {
 				t.Errorf("classified %v", e)
 			}
