@@ -77,12 +77,23 @@ type tab struct {
 	t    *testing.T
 	site *site
 	ctx  context.Context
+	log  *pageLog
+}
 
-	mu   sync.Mutex
-	logs []chromedp.ConsoleMessage
+// pageLog is what the browser reported while the tab was open.
+type pageLog struct {
+	mu       sync.Mutex
+	messages []chromedp.ConsoleMessage
 	// opened are the addresses the test navigated to itself: their status is the test's
 	// business, not a failed load of the page's own resources.
 	opened map[string]bool
+}
+
+// in is the same tab reporting to another test, such as a subtest.
+func (b *tab) in(t *testing.T) *tab {
+	c := *b
+	c.t = t
+	return &c
 }
 
 // cspWatcher turns every Content-Security-Policy violation into a console error, whatever
@@ -124,16 +135,16 @@ func (s *site) openTab(t *testing.T, opts tabOptions) *tab {
 		cancelAlloc()
 	})
 
-	b := &tab{t: t, site: s, ctx: ctx, opened: map[string]bool{}}
+	b := &tab{t: t, site: s, ctx: ctx, log: &pageLog{opened: map[string]bool{}}}
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
 			if err != nil {
 				return
 			}
-			b.mu.Lock()
-			b.logs = append(b.logs, m)
-			b.mu.Unlock()
+			b.log.mu.Lock()
+			b.log.messages = append(b.log.messages, m)
+			b.log.mu.Unlock()
 		}
 	}()
 	b.do(
@@ -142,7 +153,7 @@ func (s *site) openTab(t *testing.T, opts tabOptions) *tab {
 				cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatcher})
 			return err
 		}),
-		b.emulate(vp),
+		emulate(vp),
 	)
 	if opts.noScript {
 		b.do(chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
@@ -154,7 +165,8 @@ func (s *site) openTab(t *testing.T, opts tabOptions) *tab {
 	return b
 }
 
-func (b *tab) emulate(vp viewport) chromedp.Action[chromedp.Void] {
+// emulate sizes the page like a window of vp, with a phone's viewport handling when mobile.
+func emulate(vp viewport) chromedp.Action[chromedp.Void] {
 	if vp.mobile {
 		return chromedp.EmulateViewport(vp.width, vp.height, chromedp.EmulateMobile)
 	}
@@ -184,7 +196,7 @@ func eval[T any](b *tab, expr string) T {
 func (b *tab) waitUntil(what, expr string) {
 	b.t.Helper()
 	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(waitTimeout))); err != nil {
-		b.t.Fatalf("waiting until %s: %v (focus on %s)", what, err, b.focused())
+		b.t.Fatalf("waiting until %s: %v\n  at %s, focus on %s\n  switcher: %s", what, err, b.path(), b.focused(), b.switcherState())
 	}
 }
 
@@ -194,9 +206,9 @@ func (b *tab) url(path string) string { return b.site.server.URL + path }
 // open navigates to a path and waits for the page to load.
 func (b *tab) open(path string) {
 	b.t.Helper()
-	b.mu.Lock()
-	b.opened[b.url(path)] = true
-	b.mu.Unlock()
+	b.log.mu.Lock()
+	b.log.opened[b.url(path)] = true
+	b.log.mu.Unlock()
 	b.do(chromedp.Navigate(b.url(path)))
 }
 
@@ -272,6 +284,21 @@ func (b *tab) focused() string {
 	return v
 }
 
+// switcherState describes the header switcher, for failure messages.
+func (b *tab) switcherState() string {
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function () {
+  var q = document.getElementById("switcher-q"), r = document.getElementById("switcher-results");
+  if (!q || !r) return "none";
+  var names = Array.from(r.querySelectorAll(".switcher-item-name"), function (e) { return e.textContent.trim(); });
+  return "search " + JSON.stringify(q.value) + ", list for " + JSON.stringify(r.getAttribute("data-query")) +
+    " with " + names.length + " names: " + names.slice(0, 5).join(", ") + (names.length > 5 ? ", …" : "");
+})()`))
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	return v
+}
+
 // signIn uses the real login form, submitting it with Enter as most people do.
 func (b *tab) signIn(email string) {
 	b.t.Helper()
@@ -289,13 +316,13 @@ func (b *tab) signIn(email string) {
 // problems are the console errors, uncaught exceptions, CSP violations and failed loads the
 // page reported so far, browser-log warnings from the security layer included.
 func (b *tab) problems() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.log.mu.Lock()
+	defer b.log.mu.Unlock()
 	var out []string
-	for _, m := range b.logs {
+	for _, m := range b.log.messages {
 		bad := m.Type == chromedp.ConsoleError || m.IsException() ||
 			(m.Type == chromedp.ConsoleWarning && m.Source == "security")
-		if m.Source == "network" && b.opened[m.URL] {
+		if m.Source == "network" && b.log.opened[m.URL] {
 			bad = false
 		}
 		if bad {

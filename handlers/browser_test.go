@@ -84,7 +84,7 @@ func TestBrowserSwitcherByKeyboard(t *testing.T) {
 	}
 
 	t.Run("slash opens it, Escape closes it and returns focus", func(t *testing.T) {
-		b.t = t
+		b := b.in(t)
 		b.press("/")
 		b.waitUntil("/ opens the switcher with the focus in its search box", switcherOpen+" && "+focusOnSearchBox)
 		b.press(kb.Escape)
@@ -95,7 +95,7 @@ func TestBrowserSwitcherByKeyboard(t *testing.T) {
 	})
 
 	t.Run("Space opens it, Escape from a result closes it", func(t *testing.T) {
-		b.t = t
+		b := b.in(t)
 		b.press(" ")
 		b.waitUntil("Space opens the switcher", switcherOpen+" && "+focusOnSearchBox)
 		b.press(kb.ArrowDown)
@@ -115,7 +115,7 @@ func TestBrowserSwitcherByKeyboard(t *testing.T) {
 	})
 
 	t.Run("reopening selects the last search, so typing starts a new one", func(t *testing.T) {
-		b.t = t
+		b := b.in(t)
 		b.press("/")
 		b.waitUntil("/ opens the switcher", switcherOpen+" && "+focusOnSearchBox)
 		b.press("harb")
@@ -129,7 +129,7 @@ func TestBrowserSwitcherByKeyboard(t *testing.T) {
 	})
 
 	t.Run("Enter right after typing opens the match, not the previous first result", func(t *testing.T) {
-		b.t = t
+		b := b.in(t)
 		b.press("/")
 		b.waitUntil("/ opens the switcher", switcherOpen+" && "+focusOnSearchBox)
 		// No pause between typing and Enter: the filtered list has not arrived yet.

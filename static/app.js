@@ -29,10 +29,14 @@
     }
 
     details.addEventListener("toggle", function () {
-      // Select the last search, so typing starts a new one instead of adding to it.
+      // Select the last search, so typing starts a new one instead of adding to it. The
+      // event comes a moment after the opening: when "/" already focused the box, the
+      // person may be typing, and selecting now would swallow their first letters.
       if (details.open) {
-        input.focus();
-        input.select();
+        if (document.activeElement !== input) {
+          input.focus();
+          input.select();
+        }
       } else {
         enterPending = false;
       }
