@@ -251,7 +251,7 @@ func (s *Sandbox) linkedInToken(r *http.Request) *response {
 			return s.liFaultResponse(f)
 		}
 		c.used = true
-		s.grants["linkedin|"+c.user] = &grant{scopes: c.scopes, declined: c.declined, grantedAt: now}
+		s.recordLogin(c, now)
 		rt := s.issue(&token{value: randomToken("AQX", 40), provider: "linkedin", kind: "refresh", user: c.user,
 			issued: now, expires: now.Add(LinkedInRefreshLife), scopes: c.scopes})
 		at := s.issue(&token{value: randomToken("AQV", 48), provider: "linkedin", kind: "access", user: c.user,

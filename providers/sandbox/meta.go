@@ -186,12 +186,15 @@ func findPage(u *metaUser, id string) *metaPage {
 	return nil
 }
 
-// effectiveScopes is what the token grants now: its scopes minus any
-// missing_permission fault that hits it. s.mu held.
+// effectiveScopes is what the token grants now: the scopes of its own login that
+// the user still grants (a later login may have declined some, DELETE
+// /me/permissions/{name} removed others), minus any missing_permission fault that
+// hits it. s.mu held.
 func (s *Sandbox) effectiveScopes(provider string, t *token, assets []string) (scopes []string, declined string) {
 	scopes = t.scopes
-	if g := s.grantFor(provider, t.user); g != nil && len(g.revoked) > 0 {
+	if g := s.grantFor(provider, t.user); g != nil {
 		scopes = minus(scopes, g.revoked)
+		scopes = minus(scopes, minus(scopes, g.scopes)) // keep only what the latest grant holds
 	}
 	if f := s.hit(provider, t.user, assets, t.seq, "missing_permission"); f != nil {
 		return minus(scopes, []string{f.Scope}), f.Scope
@@ -344,9 +347,10 @@ func (s *Sandbox) metaNode(r *http.Request, path string) (resp *response) {
 			return jsonResp(200, map[string]any{"success": true})
 		}
 		var data []map[string]any
+		granted, _ := s.effectiveScopes("meta", t, assets)
 		for _, sc := range t.scopes {
 			status := "granted"
-			if sc == declined || contains(g.revoked, sc) {
+			if sc == declined || !contains(granted, sc) {
 				status = "declined"
 			}
 			data = append(data, map[string]any{"permission": sc, "status": status})
@@ -599,7 +603,7 @@ func (s *Sandbox) metaTokenEndpoint(r *http.Request) *response {
 			return s.metaFaultResponse(f, now)
 		}
 		c.used = true
-		s.grants["meta|"+c.user] = &grant{scopes: c.scopes, declined: c.declined, pages: c.pages, adAccounts: c.adAccounts, grantedAt: now}
+		s.recordLogin(c, now)
 		t := s.issue(&token{value: randomToken("EAAS", 48), provider: "meta", kind: "user", user: c.user,
 			issued: now, expires: now.Add(MetaShortLived), scopes: c.scopes})
 		return jsonResp(200, map[string]any{"access_token": t.value, "token_type": "bearer",

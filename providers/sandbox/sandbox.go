@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -114,8 +115,11 @@ type authCode struct {
 	used                                         bool
 }
 
+// grant is what a user has granted the app, across logins. A login updates it in
+// place (recordLogin); it is never replaced, so that removing the app and removing
+// single permissions outlive the next login, as on Meta.
 type grant struct {
-	scopes, declined  []string
+	scopes, declined  []string // as of the latest login
 	revoked           []string // single permissions removed by DELETE /me/permissions/{name}
 	pages, adAccounts []string
 	grantedAt         time.Time
@@ -292,6 +296,23 @@ func (s *Sandbox) issue(t *token) *token {
 
 func (s *Sandbox) grantFor(provider, user string) *grant {
 	return s.grants[provider+"|"+user]
+}
+
+// recordLogin updates the user's grant with an approved authorization code: the
+// scopes, declined scopes and assets of this login, and the data-access clock. A
+// permission removed earlier comes back only if this login grants it again; tokens
+// de-authorised earlier stay dead. s.mu must be held.
+func (s *Sandbox) recordLogin(c *authCode, now time.Time) {
+	key := c.provider + "|" + c.user
+	g := s.grants[key]
+	if g == nil {
+		g = &grant{}
+		s.grants[key] = g
+	}
+	g.scopes, g.declined = slices.Clone(c.scopes), slices.Clone(c.declined)
+	g.pages, g.adAccounts = slices.Clone(c.pages), slices.Clone(c.adAccounts)
+	g.revoked = minus(g.revoked, c.scopes)
+	g.grantedAt = now
 }
 
 func (s *Sandbox) metaUser(id string) *metaUser {
