@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // dialogRequest is an OAuth authorization request as the dialog receives it.
 type dialogRequest struct {
 	provider, clientID, redirectURI, state, scope, authType string
+	redirect                                                *url.URL // redirectURI, parsed and allowed
 }
 
 func (d dialogRequest) hidden() []hiddenField {
@@ -26,7 +26,7 @@ func (d dialogRequest) scopes(defaults []string) []string {
 
 // redirectWith sends the browser back to the app with params (and Facebook's #_=_).
 func redirectWith(w http.ResponseWriter, r *http.Request, d dialogRequest, params url.Values) {
-	u, _ := url.Parse(d.redirectURI)
+	u := *d.redirect
 	q := u.Query()
 	for k, v := range params {
 		q[k] = v
@@ -68,10 +68,12 @@ func (s *Sandbox) oauthDialog(w http.ResponseWriter, r *http.Request, provider s
 		s.renderError(w, http.StatusBadRequest, brand, "Invalid App ID", "The provided app ID does not look like a valid app ID.")
 		return
 	}
-	if !s.redirectAllowed(d.redirectURI) {
+	u, ok := s.redirectTarget(d.redirectURI)
+	if !ok {
 		s.renderError(w, http.StatusBadRequest, brand, "URL blocked", "This redirect failed because the redirect URI is not allowed in the app's client OAuth settings.")
 		return
 	}
+	d.redirect = u
 	if rt := r.Form.Get("response_type"); rt != "" && rt != "code" {
 		redirectWith(w, r, d, url.Values{"error": {"unsupported_response_type"}, "error_description": {"Only response_type=code is supported"}})
 		return
@@ -142,10 +144,6 @@ func (s *Sandbox) oauthDialog(w http.ResponseWriter, r *http.Request, provider s
 	}
 }
 
-func (s *Sandbox) dialogAction(r *http.Request) string {
-	return s.prefix + strings.TrimPrefix(r.URL.Path, s.prefix)
-}
-
 func (s *Sandbox) renderChooser(w http.ResponseWriter, r *http.Request, provider, brand string, d dialogRequest) {
 	var users []dialogUser
 	link := func(id string) string {
@@ -169,7 +167,7 @@ func (s *Sandbox) renderChooser(w http.ResponseWriter, r *http.Request, provider
 		Users  []dialogUser
 		Action string
 		Hidden []hiddenField
-	}{pageBase{Title: "Log in", Brand: brand, Prefix: s.prefix, AppName: metaAppName}, users, s.dialogAction(r), d.hidden()})
+	}{pageBase{Title: "Log in", Brand: brand, Prefix: s.prefix, AppName: metaAppName}, users, r.URL.Path, d.hidden()})
 }
 
 func (s *Sandbox) renderConsent(w http.ResponseWriter, r *http.Request, provider, brand string, d dialogRequest, userID string, requested []string) {
@@ -182,7 +180,7 @@ func (s *Sandbox) renderConsent(w http.ResponseWriter, r *http.Request, provider
 		Action            string
 		Hidden            []hiddenField
 	}{pageBase: pageBase{Title: "Continue", Brand: brand, Prefix: s.prefix, AppName: metaAppName},
-		Rerequest: d.authType == "rerequest", Scopes: requested, Action: s.dialogAction(r),
+		Rerequest: d.authType == "rerequest", Scopes: requested, Action: r.URL.Path,
 		Hidden: append(d.hidden(), hiddenField{"as", userID})}
 	s.mu.Lock()
 	if u := s.metaUser(userID); provider == "meta" && u != nil {

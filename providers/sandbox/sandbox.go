@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -381,9 +382,16 @@ func clientCredentials(r *http.Request) (id, secret string) {
 	return r.Form.Get("client_id"), r.Form.Get("client_secret")
 }
 
-func (s *Sandbox) redirectAllowed(uri string) bool {
-	if len(s.opts.RedirectURIs) > 0 {
-		return contains(s.opts.RedirectURIs, uri)
+// redirectTarget parses uri and reports whether the dialog may send the browser
+// back to it: an absolute http(s) URI with a host and no fragment, and one of
+// Options.RedirectURIs when they are set.
+func (s *Sandbox) redirectTarget(uri string) (*url.URL, bool) {
+	u, err := url.Parse(uri)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+		return nil, false
 	}
-	return strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://")
+	if len(s.opts.RedirectURIs) > 0 && !contains(s.opts.RedirectURIs, uri) {
+		return nil, false
+	}
+	return u, true
 }

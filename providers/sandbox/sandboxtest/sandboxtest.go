@@ -30,7 +30,19 @@ var LinkedInScopes = []string{"openid", "profile", "email", "r_organization_admi
 // test closes on cleanup.
 func Start(t testing.TB) (*sandbox.Sandbox, *httptest.Server) {
 	t.Helper()
-	sb := sandbox.New(sandbox.Options{Clock: sandbox.NewFrozenClock(Epoch), Logger: discardLogger()})
+	return StartWith(t, sandbox.Options{})
+}
+
+// StartWith is Start with options; the clock is frozen at Epoch unless opts has one.
+func StartWith(t testing.TB, opts sandbox.Options) (*sandbox.Sandbox, *httptest.Server) {
+	t.Helper()
+	if opts.Clock == nil {
+		opts.Clock = sandbox.NewFrozenClock(Epoch)
+	}
+	if opts.Logger == nil {
+		opts.Logger = discardLogger()
+	}
+	sb := sandbox.New(opts)
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
 	return sb, srv
