@@ -142,49 +142,50 @@ func filter(obj map[string]any, fieldsParam string, defaults ...string) map[stri
 	return out
 }
 
-// pageOf cuts one page out of items with Graph's cursor paging. The next URL keeps
-// every query parameter (including access_token, as Graph's does) and sets after.
+// pageOf cuts one page out of items with Graph's cursor paging: cursors.after
+// points just past the page and cursors.before at its start, so after gives the
+// next page and before the previous one. The next and previous URLs keep every
+// query parameter (including access_token, as Graph's do).
 func pageOf(r *http.Request, items []map[string]any, fieldsParam string, defaults ...string) map[string]any {
 	limit := 25
 	if n, err := strconv.Atoi(r.Form.Get("limit")); err == nil && n > 0 {
 		limit = min(n, 100)
 	}
-	offset := 0
+	clamp := func(n int) int { return max(0, min(n, len(items))) }
+	offset, end := 0, min(limit, len(items))
 	if after := r.Form.Get("after"); after != "" {
-		offset = decodeCursor(after)
+		offset = clamp(decodeCursor(after))
+		end = min(offset+limit, len(items))
+	} else if before := r.Form.Get("before"); before != "" {
+		end = clamp(decodeCursor(before))
+		offset = max(0, end-limit)
 	}
-	offset = max(0, min(offset, len(items)))
-	end := min(offset+limit, len(items))
 	data := make([]map[string]any, 0, end-offset)
 	for _, it := range items[offset:end] {
 		data = append(data, filter(it, fieldsParam, defaults...))
 	}
 	out := map[string]any{"data": data}
-	if len(items) > 0 {
-		paging := map[string]any{"cursors": map[string]string{
-			"before": encodeCursor(offset), "after": encodeCursor(max(end-1, offset)),
-		}}
-		if end < len(items) {
-			q := url.Values{}
-			for k, v := range r.URL.Query() {
-				q[k] = v
-			}
-			q.Set("after", encodeCursor(end))
-			q.Set("limit", strconv.Itoa(limit))
-			paging["next"] = baseURL(r) + r.URL.Path + "?" + q.Encode()
-			paging["cursors"].(map[string]string)["after"] = encodeCursor(end)
-		}
-		if offset > 0 {
-			q := url.Values{}
-			for k, v := range r.URL.Query() {
-				q[k] = v
-			}
-			q.Del("after")
-			q.Set("before", encodeCursor(offset))
-			paging["previous"] = baseURL(r) + r.URL.Path + "?" + q.Encode()
-		}
-		out["paging"] = paging
+	if len(data) == 0 {
+		return out
 	}
+	paging := map[string]any{"cursors": map[string]string{"before": encodeCursor(offset), "after": encodeCursor(end)}}
+	link := func(set, del, cursor string) string {
+		q := url.Values{}
+		for k, v := range r.URL.Query() {
+			q[k] = v
+		}
+		q.Del(del)
+		q.Set(set, cursor)
+		q.Set("limit", strconv.Itoa(limit))
+		return baseURL(r) + r.URL.Path + "?" + q.Encode()
+	}
+	if end < len(items) {
+		paging["next"] = link("after", "before", encodeCursor(end))
+	}
+	if offset > 0 {
+		paging["previous"] = link("before", "after", encodeCursor(offset))
+	}
+	out["paging"] = paging
 	return out
 }
 
