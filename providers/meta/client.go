@@ -6,6 +6,8 @@ package meta
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,14 +59,26 @@ type Config struct {
 	// PageSize is the limit asked for per page; default 100.
 	PageSize int
 	// SlowDownAt is the usage percentage (x-app-usage, x-business-use-case-usage)
-	// from which the client spaces its calls out; at 100 it stops calling until
-	// Meta's estimate has passed. Default 75.
+	// from which the client spaces its calls out. Default 75. See Client for how
+	// each of Meta's limits is scoped.
 	SlowDownAt int
 	// Sleep waits between calls when slowing down; default honours ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Client talks to the Graph API. It is safe for concurrent use.
+//
+// It keeps Meta's rate limits at the scope Meta applies them:
+//   - app-wide: x-app-usage from SlowDownAt to 99% spaces every call out; at 100%,
+//     or on code 4 (Application request limit reached), no call is made for five
+//     minutes (or Meta's Retry-After).
+//   - per business object: x-business-use-case-usage (codes 32, 80000–80014)
+//     spaces out, then pauses only the ad account or Page it names, until its
+//     estimated_time_to_regain_access.
+//   - per user: code 17 (User request limit reached) concerns only the token that
+//     got it. Meta gives no estimate for it, so the client does not pause that
+//     token; it spaces that token's next calls out until one succeeds, and the
+//     error's RetryAfter tells the caller when to try again.
 type Client struct {
 	cfg  Config
 	goth *GothProvider
@@ -74,6 +88,7 @@ type Client struct {
 	blockedTil time.Time            // app-wide pause
 	objUsage   map[string]int       // per business object, from x-business-use-case-usage
 	objBlocked map[string]time.Time // per business object pause
+	userLimit  map[string]bool      // per token (by fingerprint): code 17 and no success since
 }
 
 var _ providers.Provider = (*Client)(nil)
@@ -126,8 +141,8 @@ func (c *Client) Classify(err error) *providers.Error {
 
 // throttle slows calls down as Meta's reported usage nears its limit, and refuses
 // them while Meta said to wait: app-wide, or for the business object (ad account,
-// Page) the call touches.
-func (c *Client) throttle(ctx context.Context, op, object string) error {
+// Page) the call touches. A token that hit its user limit is slowed down too.
+func (c *Client) throttle(ctx context.Context, op, object, tok string) error {
 	c.mu.Lock()
 	usage, blocked := c.usage, c.blockedTil
 	if object != "" {
@@ -135,6 +150,9 @@ func (c *Client) throttle(ctx context.Context, op, object string) error {
 		if t := c.objBlocked[object]; t.After(blocked) {
 			blocked = t
 		}
+	}
+	if tok != "" && c.userLimit[fingerprint(tok)] {
+		usage = 100
 	}
 	c.mu.Unlock()
 	now := c.cfg.Clock.Now()
@@ -152,7 +170,15 @@ func (c *Client) throttle(ctx context.Context, op, object string) error {
 	return nil
 }
 
-func (c *Client) noteUsage(h http.Header) {
+// fingerprint keys per-token state without keeping the token itself.
+func fingerprint(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:12])
+}
+
+// noteResponse records what a response says about Meta's limits: the usage
+// headers, and the limit an error names (see Client).
+func (c *Client) noteResponse(h http.Header, tok string, e *providers.Error) {
 	u := ParseUsage(h)
 	now := c.cfg.Clock.Now()
 	c.mu.Lock()
@@ -176,6 +202,19 @@ func (c *Client) noteUsage(h http.Header) {
 			c.objBlocked[id] = now.Add(wait)
 		}
 	}
+	switch {
+	case tok == "":
+	case e == nil:
+		delete(c.userLimit, fingerprint(tok))
+	case e.Code == 17:
+		if c.userLimit == nil {
+			c.userLimit = map[string]bool{}
+		}
+		c.userLimit[fingerprint(tok)] = true
+	}
+	if e != nil && e.Code == 4 {
+		c.blockedTil = now.Add(cmp.Or(e.RetryAfter, 5*time.Minute))
+	}
 }
 
 // Usage reports the last usage percentage Meta sent.
@@ -188,7 +227,7 @@ func (c *Client) Usage() int {
 // call performs one Graph request with access_token and appsecret_proof, and
 // decodes a 200 response into out. Any failure comes back classified.
 func (c *Client) call(ctx context.Context, op, method, path string, params url.Values, tok string, out any) error {
-	if err := c.throttle(ctx, op, businessObject(path)); err != nil {
+	if err := c.throttle(ctx, op, businessObject(path), tok); err != nil {
 		return err
 	}
 	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
@@ -214,10 +253,12 @@ func (c *Client) call(ctx context.Context, op, method, path string, params url.V
 	if err != nil {
 		return providers.ClassifyTransport("meta", op, err)
 	}
-	c.noteUsage(resp.Header)
 	if resp.StatusCode != http.StatusOK {
-		return Classify(op, resp.StatusCode, resp.Header, body)
+		e := Classify(op, resp.StatusCode, resp.Header, body)
+		c.noteResponse(resp.Header, tok, e)
+		return e
 	}
+	c.noteResponse(resp.Header, tok, nil)
 	if out == nil {
 		return nil
 	}

@@ -277,39 +277,6 @@ func TestTimeoutIsProviderUnavailable(t *testing.T) {
 	}
 }
 
-func TestSlowsDownBeforeMetaSaysStop(t *testing.T) {
-	sb, srv := sandboxtest.Start(t)
-	var slept []time.Duration
-	c, _ := newClient(t, srv, sb, func(cfg *meta.Config) {
-		cfg.Sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
-	})
-	tok := login(t, srv, c, sandbox.MetaSmallUser)
-	sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaSmallUser, Fault: "rate_limited"})
-	if _, err := c.Me(context.Background(), tok); providers.ReasonOf(err) != providers.ReasonRateLimited {
-		t.Fatalf("rate limited call: %v", err)
-	}
-	if c.Usage() != 100 {
-		t.Errorf("usage = %d", c.Usage())
-	}
-	sb.ResetCalls()
-	_, err := c.Me(context.Background(), tok)
-	pe, _ := providers.AsError(err)
-	if pe == nil || pe.Reason != providers.ReasonRateLimited || pe.RetryAfter <= 0 {
-		t.Errorf("client did not pause itself: %v", err)
-	}
-	if n := sb.CallsTo("meta", "GET /me"); n != 0 {
-		t.Errorf("client called Meta %d times while paused", n)
-	}
-	sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaSmallUser, Fault: "clear"})
-	sandboxtest.Advance(t, srv, 10*time.Minute)
-	if _, err := c.Me(context.Background(), tok); err != nil {
-		t.Errorf("after the pause: %v", err)
-	}
-	if len(slept) == 0 {
-		t.Error("the client never slowed down at 100% usage")
-	}
-}
-
 func TestRevoke(t *testing.T) {
 	sb, srv := sandboxtest.Start(t)
 	c, _ := newClient(t, srv, sb)

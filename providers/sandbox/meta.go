@@ -109,9 +109,9 @@ func (s *Sandbox) metaFaultResponse(f *Fault, now time.Time) *response {
 			r.header.Set("X-Business-Use-Case-Usage", `{"`+f.Asset+`":[{"type":"pages","call_count":100,"total_cputime":30,"total_time":40,"estimated_time_to_regain_access":10}]}`)
 			return r
 		}
-		r := graphError(400, 17, 0, "OAuthException", "(#17) User request limit reached")
-		r.header.Set("X-App-Usage", `{"call_count":100,"total_cputime":35,"total_time":61}`)
-		return r
+		// A user's limit: x-app-usage (added by metaNode) keeps reporting the app's
+		// own usage, which this user alone does not exhaust.
+		return graphError(400, 17, 0, "OAuthException", "(#17) User request limit reached")
 	case "app_removed":
 		return graphError(400, 190, 458, "OAuthException", "Error validating access token: The user has not authorized application "+s.opts.MetaAppID+".")
 	case "password_changed":
@@ -240,7 +240,7 @@ func (s *Sandbox) metaNode(r *http.Request, path string) (resp *response) {
 	s.countCall("meta", endpoint, tokStr, user)
 	defer func() {
 		if user != "" && resp.header.Get("X-App-Usage") == "" {
-			resp.header.Set("X-App-Usage", s.appUsageHeader(user))
+			resp.header.Set("X-App-Usage", s.appUsageHeader(now))
 		}
 	}()
 	if tokStr == "" {
@@ -444,19 +444,22 @@ func (s *Sandbox) metaUsageCheck(user string, now time.Time) *response {
 	}
 	w.calls++
 	if s.opts.EnforceCallBudget && w.calls > s.opts.MetaCallsPerHour {
-		r := graphError(400, 17, 0, "OAuthException", "(#17) User request limit reached")
-		r.header.Set("X-App-Usage", `{"call_count":100,"total_cputime":100,"total_time":100}`)
-		return r
+		return graphError(400, 17, 0, "OAuthException", "(#17) User request limit reached")
 	}
 	return nil
 }
 
-func (s *Sandbox) appUsageHeader(user string) string {
-	w := s.usage[user]
-	pct := 0
-	if w != nil {
-		pct = min(100, w.calls*100/s.opts.MetaCallsPerHour)
+// appUsageHeader is x-app-usage: the app's calls this hour against its budget,
+// MetaCallsPerHour times the number of users (Meta allows 200 calls per user per
+// hour, spent by any user). It is app-wide, whoever calls. s.mu held.
+func (s *Sandbox) appUsageHeader(now time.Time) string {
+	hour, calls := now.Unix()/3600, 0
+	for _, w := range s.usage {
+		if w.hour == hour {
+			calls += w.calls
+		}
 	}
+	pct := min(100, calls*100/(s.opts.MetaCallsPerHour*max(1, len(s.metaUsers))))
 	return fmt.Sprintf(`{"call_count":%d,"total_cputime":%d,"total_time":%d}`, pct, pct/2, pct/2)
 }
 

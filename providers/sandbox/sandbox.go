@@ -46,8 +46,10 @@ type Options struct {
 	// SlowDelay is how long a "slow" provider_unavailable response stalls before a
 	// 503, unless the client hangs up first; default 2 minutes.
 	SlowDelay time.Duration
-	// MetaCallsPerHour is the per-user budget that x-app-usage reports against;
-	// default 10000. When EnforceCallBudget is set, exceeding it returns code 17.
+	// MetaCallsPerHour is each user's hourly budget; default 10000. x-app-usage
+	// reports the app's calls against MetaCallsPerHour × the number of users, as
+	// Meta does. When EnforceCallBudget is set, a user exceeding it gets code 17
+	// (User request limit reached), per user.
 	MetaCallsPerHour  int
 	EnforceCallBudget bool
 	// Logger receives one line per injected fault; default slog.Default().

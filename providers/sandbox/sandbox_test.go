@@ -437,8 +437,9 @@ func TestMetaFaults(t *testing.T) {
 		{name: "refresh_token_invalid", fault: sandbox.FaultRequest{Fault: "refresh_token_invalid"}, exch: true, reason: providers.ReasonRefreshTokenInvalid},
 		{name: "rate_limited user", fault: sandbox.FaultRequest{Fault: "rate_limited"}, path: "/me", reason: providers.ReasonRateLimited,
 			check: func(t *testing.T, r result) {
-				if meta.ParseUsage(r.header).Percent != 100 {
-					t.Errorf("usage header: %v", r.header)
+				e := meta.Classify("me", r.status, r.header, r.body)
+				if e.Code != 17 || r.header.Get("X-App-Usage") == "" || meta.ParseUsage(r.header).App >= 100 {
+					t.Errorf("a user limit is code 17 with the app's own usage: %v %v", e, r.header)
 				}
 			}},
 		{name: "rate_limited ad account", fault: sandbox.FaultRequest{Fault: "rate_limited", Asset: "200000000000001"}, path: "/act_200000000000001", reason: providers.ReasonRateLimited,

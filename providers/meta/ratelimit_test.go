@@ -1,0 +1,153 @@
+package meta_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relink/relink/providers"
+	"github.com/relink/relink/providers/meta"
+	"github.com/relink/relink/providers/sandbox"
+	"github.com/relink/relink/providers/sandbox/sandboxtest"
+)
+
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.d = append(s.d, d)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *sleeps) take() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.d
+	s.d = nil
+	return out
+}
+
+// TestUserLimitIsPerUser: code 17 (User request limit reached) concerns one user;
+// the others go on at full speed, and once the limit is gone (clear) that user's
+// next call goes through without waiting for any clock.
+func TestUserLimitIsPerUser(t *testing.T) {
+	sb, srv := sandboxtest.Start(t)
+	var slept sleeps
+	c, _ := newClient(t, srv, sb, func(cfg *meta.Config) { cfg.Sleep = slept.sleep })
+	limited := login(t, srv, c, sandbox.MetaSmallUser)
+	other := login(t, srv, c, sandbox.MetaAgencyUser)
+	ctx := context.Background()
+	sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaSmallUser, Fault: "rate_limited"})
+	_, err := c.Me(ctx, limited)
+	if pe, _ := providers.AsError(err); pe == nil || pe.Reason != providers.ReasonRateLimited || pe.Code != 17 || pe.RetryAfter <= 0 {
+		t.Fatalf("limited user: %v", err)
+	}
+	slept.take()
+	tests := []struct {
+		name  string
+		tok   providers.Token
+		clear bool
+		sleep bool
+	}{
+		{name: "another user is neither paused nor slowed", tok: other},
+		{name: "the limited user is let through once cleared, after a short backoff", tok: limited, clear: true, sleep: true},
+		{name: "and then runs at full speed", tok: limited},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.clear {
+				sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaSmallUser, Fault: sandbox.FaultClear})
+			}
+			sb.ResetCalls()
+			if _, err := c.Me(ctx, tt.tok); err != nil {
+				t.Fatalf("call: %v", err)
+			}
+			if n := sb.CallsTo("meta", "GET /me"); n != 1 {
+				t.Errorf("%d calls reached Meta, want 1", n)
+			}
+			if got := slept.take(); (len(got) > 0) != tt.sleep {
+				t.Errorf("slept %v, want sleep=%v", got, tt.sleep)
+			}
+		})
+	}
+	if c.Usage() >= 100 {
+		t.Errorf("a user limit raised the app-wide usage to %d", c.Usage())
+	}
+}
+
+// TestAppLimitPausesEveryone: code 4 with x-app-usage at 100 is the app's limit;
+// the client stops calling for every user until Meta's window has passed.
+func TestAppLimitPausesEveryone(t *testing.T) {
+	sb, srv := sandboxtest.Start(t)
+	var slept sleeps
+	c, _ := newClient(t, srv, sb, func(cfg *meta.Config) { cfg.Sleep = slept.sleep })
+	limited := login(t, srv, c, sandbox.MetaSmallUser)
+	other := login(t, srv, c, sandbox.MetaAgencyUser)
+	ctx := context.Background()
+	sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaSmallUser, Fault: "rate_limited"})
+	if _, err := c.InspectToken(ctx, limited); providers.ReasonOf(err) != providers.ReasonRateLimited {
+		t.Fatalf("debug_token under the app limit: %v", err)
+	}
+	sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaSmallUser, Fault: sandbox.FaultClear})
+	sb.ResetCalls()
+	_, err := c.Me(ctx, other)
+	if pe, _ := providers.AsError(err); pe == nil || pe.Reason != providers.ReasonRateLimited || pe.RetryAfter <= 0 {
+		t.Errorf("another user during the app pause: %v", err)
+	}
+	if n := sb.CallsTo("meta", "GET /me"); n != 0 {
+		t.Errorf("client called Meta %d times while the app was paused", n)
+	}
+	sandboxtest.Advance(t, srv, 5*time.Minute)
+	if _, err := c.Me(ctx, other); err != nil {
+		t.Errorf("after Meta's window: %v", err)
+	}
+}
+
+// TestSlowsDownBetween75And99: below 100% Meta still answers; the client spaces its
+// calls out more the closer the app's usage gets to the limit, and never pauses.
+func TestSlowsDownBetween75And99(t *testing.T) {
+	tests := []struct {
+		name  string
+		usage int
+		sleep time.Duration
+	}{
+		{name: "74 runs at full speed", usage: 74},
+		{name: "75 starts slowing down", usage: 75, sleep: 100 * time.Millisecond},
+		{name: "80 slows down more", usage: 80, sleep: 600 * time.Millisecond},
+		{name: "99 slows down most", usage: 99, sleep: 2500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				w.Header().Set("X-App-Usage", `{"call_count":`+strconv.Itoa(tt.usage)+`,"total_cputime":1,"total_time":1}`)
+				_, _ = w.Write([]byte(`{"id":"1","name":"A"}`))
+			}))
+			t.Cleanup(srv.Close)
+			var slept sleeps
+			c := meta.New(meta.Config{AppID: "1", AppSecret: "s", GraphURL: srv.URL, Sleep: slept.sleep})
+			tok := providers.Token{AccessToken: "t"}
+			for range 2 {
+				if _, err := c.Me(context.Background(), tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := slept.take()
+			if tt.sleep == 0 && len(got) != 0 || tt.sleep != 0 && (len(got) != 1 || got[0] != tt.sleep) {
+				t.Errorf("slept %v, want %v once", got, tt.sleep)
+			}
+			if calls != 2 || c.Usage() != tt.usage {
+				t.Errorf("%d calls, usage %d", calls, c.Usage())
+			}
+		})
+	}
+}
