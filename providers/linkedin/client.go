@@ -225,6 +225,9 @@ func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (provide
 		info.IssuedAt = time.Unix(r.CreatedAt, 0)
 	}
 	if !r.Active {
+		// Agree with the API's 401s: REVOKED_ACCESS_TOKEN is app_removed,
+		// EXPIRED_ACCESS_TOKEN token_expired, and anything else (an inactive token
+		// without a status) session_invalidated.
 		reason := providers.ReasonSessionInvalidated
 		switch r.Status {
 		case "expired":

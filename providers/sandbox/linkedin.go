@@ -313,6 +313,10 @@ func (s *Sandbox) linkedInIntrospect(r *http.Request) *response {
 	if f := s.hit("linkedin", t.user, nil, t.seq, "provider_unavailable", "rate_limited"); f != nil {
 		return s.liFaultResponse(f)
 	}
+	// status is optional and only ever active, expired or revoked. A token the
+	// member's password change, logout, checkpoint or unconfirmed account ended is
+	// inactive without a status, as the API's 401 INVALID_ACCESS_TOKEN does not say
+	// which either.
 	status := "active"
 	switch {
 	case t.revoked || s.liRevoked(t):
@@ -321,8 +325,10 @@ func (s *Sandbox) linkedInIntrospect(r *http.Request) *response {
 		status = "expired"
 	case s.hit("linkedin", t.user, nil, t.seq, "token_expired") != nil:
 		status = "expired"
-	case s.hit("linkedin", t.user, nil, t.seq, liTokenFaults...) != nil:
+	case s.hit("linkedin", t.user, nil, t.seq, "app_removed") != nil:
 		status = "revoked"
+	case s.hit("linkedin", t.user, nil, t.seq, liTokenFaults...) != nil:
+		status = ""
 	case t.kind == "refresh" && s.hit("linkedin", t.user, nil, t.seq, "refresh_token_invalid") != nil:
 		status = "revoked"
 	}
@@ -332,9 +338,13 @@ func (s *Sandbox) linkedInIntrospect(r *http.Request) *response {
 	if g != nil {
 		authorized = g.grantedAt
 	}
-	return jsonResp(200, map[string]any{"active": status == "active", "status": status,
+	body := map[string]any{"active": status == "active",
 		"client_id": s.opts.LinkedInClientID, "authorized_at": authorized.Unix(), "created_at": t.issued.Unix(),
-		"expires_at": t.expires.Unix(), "scope": strings.Join(scopes, ","), "auth_type": "3L"})
+		"expires_at": t.expires.Unix(), "scope": strings.Join(scopes, ","), "auth_type": "3L"}
+	if status != "" {
+		body["status"] = status
+	}
+	return jsonResp(200, body)
 }
 
 func (s *Sandbox) linkedInRevoke(r *http.Request) *response {
