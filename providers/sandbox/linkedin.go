@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -140,7 +141,7 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 					"organization": "urn:li:organization:" + o.ID})
 			}
 		}
-		return jsonResp(200, map[string]any{"elements": els, "paging": map[string]any{"count": 10, "start": 0, "total": len(els), "links": []any{}}})
+		return jsonResp(200, liPage(r, els))
 	case "organizations":
 		for _, o := range m.Orgs {
 			if o.ID == parts[2] {
@@ -156,22 +157,38 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 				els = append(els, map[string]any{"account": "urn:li:sponsoredAccount:" + a.ID, "role": a.Role, "user": personURN})
 			}
 		}
-		return jsonResp(200, map[string]any{"elements": els, "paging": map[string]any{"count": 10, "start": 0, "total": len(els), "links": []any{}}})
+		return jsonResp(200, liPage(r, els))
 	case "adAccounts":
 		for _, a := range m.AdAccounts {
 			if a.ID == parts[2] {
-				status := a.Status
+				status, serving := a.Status, "RUNNABLE"
 				if s.assetFault("linkedin", m.ID, a.ID, FaultAccountDisabled) {
-					status = "CANCELED"
+					status, serving = "CANCELED", "STOPPED"
 				}
 				return jsonResp(200, map[string]any{"id": a.ID, "name": a.Name, "currency": a.Currency, "status": status,
 					"type": "BUSINESS", "reference": "urn:li:organization:" + a.OrgID, "test": false,
-					"servingStatuses": []string{"RUNNABLE"}})
+					"servingStatuses": []string{serving}})
 			}
 		}
 		return liError(403, 100, "ACCESS_DENIED", "Caller is not an authorized user of the resource")
 	}
 	return liError(404, 0, "NOT_FOUND", "No virtual resource found")
+}
+
+// liPage cuts one page of a Rest.li collection out of els with the request's
+// start and count (default 0 and 10) and echoes them in paging, as LinkedIn does.
+func liPage(r *http.Request, els []map[string]any) map[string]any {
+	start, count := 0, 10
+	if n, err := strconv.Atoi(r.Form.Get("start")); err == nil && n >= 0 {
+		start = n
+	}
+	if n, err := strconv.Atoi(r.Form.Get("count")); err == nil && n > 0 {
+		count = min(n, 1000)
+	}
+	from, to := min(start, len(els)), min(start+count, len(els))
+	page := make([]map[string]any, 0, to-from)
+	page = append(page, els[from:to]...)
+	return map[string]any{"elements": page, "paging": map[string]any{"start": start, "count": count, "total": len(els), "links": []any{}}}
 }
 
 func checkLinkedInScopes(scopes []string, declined string, family []string) bool {

@@ -33,7 +33,18 @@ func graphError(status, code, subcode int, typ, msg string) *response {
 		e["is_transient"] = false
 	}
 	resp := jsonResp(status, map[string]any{"error": e})
-	resp.header.Set("WWW-Authenticate", `OAuth "Facebook Platform" "invalid_token" "`+strings.ReplaceAll(msg, `"`, `'`)+`"`)
+	// Graph names the OAuth error only when it concerns the token: invalid_token
+	// for the 190 class, insufficient_scope for permission errors.
+	challenge := ""
+	switch {
+	case code == 190 || code == 102:
+		challenge = "invalid_token"
+	case code == 10 || (code >= 200 && code <= 299):
+		challenge = "insufficient_scope"
+	}
+	if challenge != "" {
+		resp.header.Set("WWW-Authenticate", `OAuth "Facebook Platform" "`+challenge+`" "`+strings.ReplaceAll(msg, `"`, `'`)+`"`)
+	}
 	return resp
 }
 
