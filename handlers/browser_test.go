@@ -229,8 +229,8 @@ func TestBrowserSwitcherWithAThousandSubAccounts(t *testing.T) {
 	if n := eval[int](b, `document.querySelectorAll("#switcher-results .switcher-item").length`); n != 50 {
 		t.Errorf("the dropdown holds %d sub-accounts, want the first 50", n)
 	}
-	if more := texts(b, "#switcher-results .switcher-more"); len(more) != 1 || !strings.Contains(more[0], "50 of 1003") {
-		t.Errorf("the dropdown does not say it shows 50 of 1003: %v", more)
+	if more := texts(b, "#switcher-results .switcher-more"); len(more) != 1 || !strings.Contains(more[0], "50 of 1,003") {
+		t.Errorf("the dropdown does not say it shows 50 of 1,003: %v", more)
 	}
 
 	b.press("/")
@@ -259,7 +259,7 @@ func TestBrowserSwitcherWithAThousandSubAccounts(t *testing.T) {
 	if more := texts(b, "#switcher-results .switcher-more"); len(more) != 1 || !strings.Contains(more[0], "50 of 100") {
 		t.Errorf("a partial result does not say so: %v", more)
 	}
-	if href := eval[string](b, `document.querySelector("#switcher-results .switcher-more a").href`); href != b.url("/switch?q=client%2007") {
+	if href := eval[string](b, `document.querySelector("#switcher-results .switcher-more a").href`); href != b.url("/switch?q=client+07") {
 		t.Errorf("See all matches links to %q", href)
 	}
 }

@@ -84,9 +84,11 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, e *Error) {
 	}
 	a.log.LogAttrs(ctx, level, e.Title, attrs...)
 
+	// A signed-in user keeps the header, so an error page is never a dead end. A failure to
+	// build it (the database may be the very thing that failed) leaves a plainer header.
 	p := layouts.Page{Title: e.Title}
-	if pr := principalFrom(ctx); pr != nil {
-		p.Email = pr.User.Email
+	if principalFrom(ctx) != nil {
+		p, _ = a.frame(r, e.Title, "")
 	}
 	view := pages.ErrorView{Status: e.Status, Title: e.Title, Message: e.Message, RequestID: RequestID(ctx)}
 	a.render(w, r, e.Status, pages.Error(p, view))

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/relink/relink/models"
 	"github.com/relink/relink/views/components"
 	"github.com/relink/relink/views/layouts"
 )
@@ -12,22 +13,46 @@ const switcherSize = 50
 
 // page builds the frame of a signed-in screen: user, role, switcher, flashes.
 func (a *App) page(w http.ResponseWriter, r *http.Request, title, section string) (layouts.Page, error) {
-	ctx := r.Context()
-	p := principalFrom(ctx)
-	page := layouts.Page{Title: title, Email: p.User.Email, Section: section, ReadOnly: p.IsSupport()}
-	sw, err := a.store.SearchSubAccounts(ctx, *p, "", switcherSize)
+	page, err := a.frame(r, title, section)
 	if err != nil {
 		return page, err
 	}
-	props := components.SwitcherProps{Results: sw.Results, Total: sw.Total}
+	page.Flashes = a.takeFlashes(w, r)
+	return page, nil
+}
+
+// frame is the part of the page frame that reads the database: the switcher's first
+// sub-accounts. On error the frame still holds the user, role and navigation.
+func (a *App) frame(r *http.Request, title, section string) (layouts.Page, error) {
+	ctx := r.Context()
+	p := principalFrom(ctx)
+	page := layouts.Page{Title: title, Email: p.User.Email, Section: section, ReadOnly: p.IsSupport(),
+		RoleLabel: p.HomeRole().Label()}
+	props := components.SwitcherProps{}
 	if t := tenantFrom(ctx); t != nil {
 		props.Current = &t.SubAccount
 		page.SubAccount = &t.SubAccount
 		page.RoleLabel = t.Role.Label()
-	} else if p.IsSupport() {
-		page.RoleLabel = "Support (read-only)"
+	}
+	sw, err := a.store.SearchSubAccounts(ctx, *p, "", switcherSize)
+	if err != nil {
+		return page, err
+	}
+	props.Results, props.Total = sw.Results, sw.Total
+	if props.Current != nil {
+		props.Results = withCurrentFirst(props.Results, *props.Current)
 	}
 	page.Switcher = &props
-	page.Flashes = a.takeFlashes(w, r)
 	return page, nil
+}
+
+// withCurrentFirst makes sure the sub-account being viewed is in the dropdown, even when it
+// sorts beyond the first page of names.
+func withCurrentFirst(results []models.SubAccountRef, current models.SubAccountRef) []models.SubAccountRef {
+	for _, r := range results {
+		if r.ID == current.ID {
+			return results
+		}
+	}
+	return append([]models.SubAccountRef{current}, results...)
 }

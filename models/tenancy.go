@@ -31,6 +31,23 @@ func (p Principal) RoleIn(sa SubAccountRef) (Role, bool) {
 	return best, ok
 }
 
+// HomeRole is the role shown outside any one sub-account: support, the widest agency role,
+// or the widest sub-account role; empty for a user with no membership.
+func (p Principal) HomeRole() Role {
+	if p.IsSupport() {
+		return RoleSupport
+	}
+	var best Role
+	for _, m := range []map[int64]Role{p.AgencyRoles, p.AccountRoles} {
+		for _, r := range m {
+			if r.rank() > best.rank() {
+				best = r
+			}
+		}
+	}
+	return best
+}
+
 func (p Principal) agencyIDs() []int64 { return sortedKeys(p.AgencyRoles) }
 
 func (p Principal) accountIDs() []int64 { return sortedKeys(p.AccountRoles) }

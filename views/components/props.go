@@ -3,8 +3,11 @@ package components
 
 import (
 	"fmt"
+	"net/url"
 
 	"github.com/a-h/templ"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/relink/relink/models"
 )
@@ -49,8 +52,15 @@ func SwitchURL(q string) templ.SafeURL {
 	if q == "" {
 		return "/switch"
 	}
-	return templ.SafeURL("/switch?q=" + templ.EscapeString(q))
+	return templ.SafeURL("/switch?q=" + url.QueryEscape(q))
 }
+
+// Count formats a count with thousands separators, as people read numbers.
+func Count[N int | int64](n N) string {
+	return countPrinter.Sprintf("%d", n)
+}
+
+var countPrinter = message.NewPrinter(language.English)
 
 // StatusClass is the CSS class that colours a status badge.
 func StatusClass(s models.Status) string {
