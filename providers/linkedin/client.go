@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -43,6 +44,9 @@ type Config struct {
 	HTTPClient *http.Client
 	Timeout    time.Duration
 	Clock      providers.Clock
+	// MaxPages is the most pages of 100 a collection follows before failing rather
+	// than returning part of it; default 1000.
+	MaxPages int
 }
 
 func withDefaults(cfg Config) Config {
@@ -67,6 +71,9 @@ var _ providers.Provider = (*Client)(nil)
 // New returns a client with defaults filled in.
 func New(cfg Config) *Client {
 	cfg = withDefaults(cfg)
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = 1000
+	}
 	return &Client{cfg: cfg, goth: NewGoth(cfg)}
 }
 
@@ -264,23 +271,25 @@ type elements[T any] struct {
 	} `json:"paging"`
 }
 
-// allElements follows start/count paging to the end.
+// allElements follows start/count paging to the end. A collection longer than
+// MaxPages pages is an error: a partial list would read as assets that disappeared.
 func allElements[T any](ctx context.Context, c *Client, op, path string, q url.Values, tok string) ([]T, error) {
 	var out []T
 	const count = 100
-	for start := 0; start < 100000; start += count {
-		q.Set("start", strconv.Itoa(start))
+	for page := range c.cfg.MaxPages {
+		q.Set("start", strconv.Itoa(page*count))
 		q.Set("count", strconv.Itoa(count))
-		var page elements[T]
-		if err := c.get(ctx, op, path, q, tok, &page); err != nil {
+		var els elements[T]
+		if err := c.get(ctx, op, path, q, tok, &els); err != nil {
 			return nil, err
 		}
-		out = append(out, page.Elements...)
-		if len(page.Elements) < count || (page.Paging.Total > 0 && len(out) >= page.Paging.Total) {
-			break
+		out = append(out, els.Elements...)
+		if len(els.Elements) < count || (els.Paging.Total > 0 && len(out) >= els.Paging.Total) {
+			return out, nil
 		}
 	}
-	return out, nil
+	return nil, &providers.Error{Provider: "linkedin", Op: op, Reason: providers.ReasonUnknown,
+		Message: fmt.Sprintf("the collection goes on past %d pages; stopped rather than return part of it", c.cfg.MaxPages)}
 }
 
 func urnID(urn string) string {

@@ -58,6 +58,9 @@ type Config struct {
 	Clock   providers.Clock
 	// PageSize is the limit asked for per page; default 100.
 	PageSize int
+	// MaxPages is the most pages a list follows before failing rather than
+	// returning part of it; default 1000.
+	MaxPages int
 	// SlowDownAt is the usage percentage (x-app-usage, x-business-use-case-usage)
 	// from which the client spaces its calls out. Default 75. See Client for how
 	// each of Meta's limits is scoped.
@@ -98,6 +101,9 @@ func New(cfg Config) *Client {
 	cfg = withDefaults(cfg)
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 100
+	}
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = 1000
 	}
 	if cfg.SlowDownAt <= 0 {
 		cfg.SlowDownAt = 75
@@ -291,14 +297,15 @@ type pageEnvelope struct {
 	} `json:"paging"`
 }
 
-// all follows cursor paging to the end and returns every item.
+// all follows cursor paging to the end and returns every item. A list longer than
+// MaxPages is an error: a partial list would read as assets that disappeared.
 func (c *Client) all(ctx context.Context, op, path string, params url.Values, tok string) ([]json.RawMessage, error) {
 	var items []json.RawMessage
 	if params == nil {
 		params = url.Values{}
 	}
 	params.Set("limit", strconv.Itoa(c.cfg.PageSize))
-	for range 10000 {
+	for range c.cfg.MaxPages {
 		var env pageEnvelope
 		if err := c.call(ctx, op, http.MethodGet, path, cloneValues(params), tok, &env); err != nil {
 			return nil, err
@@ -309,7 +316,21 @@ func (c *Client) all(ctx context.Context, op, path string, params url.Values, to
 		}
 		params.Set("after", env.Paging.Cursors.After)
 	}
-	return items, nil
+	return nil, &providers.Error{Provider: "meta", Op: op, Reason: providers.ReasonUnknown,
+		Message: fmt.Sprintf("the list goes on past %d pages; stopped rather than return part of it", c.cfg.MaxPages)}
+}
+
+// decodeAll decodes each item of a list, failing on the first that does not fit.
+func decodeAll[T any](op string, items []json.RawMessage) ([]T, error) {
+	out := make([]T, 0, len(items))
+	for _, raw := range items {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, providers.UnexpectedResponse("meta", op, http.StatusOK)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -480,15 +501,7 @@ func (c *Client) Pages(ctx context.Context, tok providers.Token) ([]Page, error)
 	if err != nil {
 		return nil, err
 	}
-	pages := make([]Page, 0, len(items))
-	for _, raw := range items {
-		var p Page
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, &providers.Error{Provider: "meta", Op: "pages", Reason: providers.ReasonUnknown, Message: "undecodable page"}
-		}
-		pages = append(pages, p)
-	}
-	return pages, nil
+	return decodeAll[Page]("pages", items)
 }
 
 // AdAccount is an ad account with Graph's field names.
@@ -530,15 +543,7 @@ func (c *Client) AdAccounts(ctx context.Context, tok providers.Token) ([]AdAccou
 	if err != nil {
 		return nil, err
 	}
-	out := make([]AdAccount, 0, len(items))
-	for _, raw := range items {
-		var a AdAccount
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return nil, &providers.Error{Provider: "meta", Op: "ad_accounts", Reason: providers.ReasonUnknown, Message: "undecodable ad account"}
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	return decodeAll[AdAccount]("ad_accounts", items)
 }
 
 // AdAccount reads one ad account (act_{id}).
@@ -556,13 +561,7 @@ func (c *Client) AdsPixels(ctx context.Context, tok providers.Token, id string) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Pixel, 0, len(items))
-	for _, raw := range items {
-		var p Pixel
-		_ = json.Unmarshal(raw, &p)
-		out = append(out, p)
-	}
-	return out, nil
+	return decodeAll[Pixel]("adspixels", items)
 }
 
 // DiscoverAssets lists Pages, their Instagram accounts, ad accounts and datasets.
