@@ -56,6 +56,16 @@ func (c config) Sandbox() bool {
 	return !c.Production && (!c.Meta.configured() || !c.LinkedIn.configured())
 }
 
+// SandboxOnly reports whether every provider is the sandbox; only then does the app read
+// time from the sandbox's clock, since a real provider keeps real time.
+func (c config) SandboxOnly() bool {
+	return !c.Production && !c.Meta.configured() && !c.LinkedIn.configured()
+}
+
+// SeedDemo reports whether an empty database gets the demo agency without asking: only the
+// embedded SQLite default outside production. `serve --demo` asks explicitly.
+func (c config) SeedDemo() bool { return !c.Postgres() && !c.Production }
+
 // SQLitePath is where the embedded database lives.
 func (c config) SQLitePath() string { return filepath.Join(c.DataDir, "relink.db") }
 
@@ -189,33 +199,50 @@ func (c *config) ensureKeys() error {
 	return nil
 }
 
-// keyFile reads a key kept in path, or generates and keeps one there.
+// keyFile reads a key kept in path, or generates and keeps one there. The key is written to
+// a temporary file and linked into place, so a crash never leaves half a key, and of two
+// processes starting together on a fresh DATA_DIR the second reads the first one's key.
 func keyFile(path string, size int) ([][]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		k, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-		if derr != nil || len(k) != size {
-			return nil, fmt.Errorf("%s is damaged: remove it to generate a new key (sessions or stored tokens made with the old one stop working)", path)
-		}
-		return [][]byte{k}, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+	if k, err := readKeyFile(path, size); !errors.Is(err, os.ErrNotExist) {
+		return k, err
 	}
 	k := make([]byte, size)
 	if _, err := rand.Read(k); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp, err := os.CreateTemp(dir, ".key-*")
 	if err != nil {
 		return nil, fmt.Errorf("keep key in %s: %w", path, err)
 	}
-	defer f.Close()
-	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
+	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
 		return nil, fmt.Errorf("keep key in %s: %w", path, err)
 	}
-	return [][]byte{k}, f.Close()
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return readKeyFile(path, size)
+	} else if err != nil {
+		return nil, fmt.Errorf("keep key in %s: %w", path, err)
+	}
+	return [][]byte{k}, nil
+}
+
+// readKeyFile reads one base64 key of size bytes; os.ErrNotExist when there is none yet.
+func readKeyFile(path string, size int) ([][]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(k) != size {
+		return nil, fmt.Errorf("%s is damaged: remove it to generate a new key (sessions or stored tokens made with the old one stop working)", path)
+	}
+	return [][]byte{k}, nil
 }

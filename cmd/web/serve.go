@@ -45,7 +45,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	if cfg.Sandbox() {
 		sb = sandbox.New(sandbox.Options{Logger: log})
 		extra[sb.Prefix()] = sb
-		now = sb.Clock().Now
+		if cfg.SandboxOnly() {
+			now = sb.Clock().Now
+		}
 	}
 
 	store, err := openStoreAt(ctx, cfg, now)
@@ -57,7 +59,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	demoState := noDemo
-	if !cfg.Postgres() || *demo {
+	if cfg.SeedDemo() || *demo {
 		seeded, err := store.SeedDemo(ctx, cfg.DemoPassword)
 		if err != nil {
 			return fmt.Errorf("seed demo data: %w", err)

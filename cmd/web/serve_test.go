@@ -281,3 +281,66 @@ func TestServeWelcomeTellsTheTruthAboutDemoLogins(t *testing.T) {
 		}
 	})
 }
+
+func TestServeMountsTheSandboxOnlyOutsideProduction(t *testing.T) {
+	tests := []struct {
+		name        string
+		env         []string
+		wantSandbox bool
+		wantDemo    bool
+	}{
+		{name: "development without credentials", wantSandbox: true, wantDemo: true},
+		{name: "development with one real provider", env: []string{"META_APP_ID", "1", "META_APP_SECRET", "s"}, wantSandbox: true, wantDemo: true},
+		{name: "development with both real providers", env: []string{"META_APP_ID", "1", "META_APP_SECRET", "s", "LINKEDIN_CLIENT_ID", "2", "LINKEDIN_CLIENT_SECRET", "s"}, wantDemo: true},
+		{name: "production", env: []string{"ENVIRONMENT", "production"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServe(t, sqliteEnv(t).with(tt.env...))
+			defer func() { _ = s.stop(t) }()
+			got := status(t, visitor(t), http.MethodGet, s.url+"/sandbox/api/state", nil)
+			if (got == http.StatusOK) != tt.wantSandbox {
+				t.Errorf("GET /sandbox/api/state: %d, want sandbox %v", got, tt.wantSandbox)
+			}
+			login := url.Values{"email": {"owner@northwind.test"}, "password": {"relink-demo"}}
+			got = status(t, visitor(t), http.MethodPost, s.url+"/login", login)
+			if (got == http.StatusSeeOther) != tt.wantDemo {
+				t.Errorf("demo sign-in: %d, want demo seeded %v", got, tt.wantDemo)
+			}
+		})
+	}
+}
+
+func TestKeyFileIsSharedByProcessesStartingTogether(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "session.key")
+	const n = 8
+	keys := make(chan string, n)
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			k, err := keyFile(path, 64)
+			if err != nil {
+				errs <- err
+				return
+			}
+			keys <- string(k[0])
+		}()
+	}
+	var first string
+	for i := 0; i < n; i++ {
+		select {
+		case err := <-errs:
+			t.Fatalf("a concurrent start failed: %v", err)
+		case k := <-keys:
+			if first == "" {
+				first = k
+			} else if k != first {
+				t.Fatal("two starts ended with different keys")
+			}
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
