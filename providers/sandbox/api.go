@@ -82,7 +82,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, path string) 
 			if errors.Is(err, ErrBadFault) {
 				status = http.StatusBadRequest
 			}
-			writeJSON(w, status, map[string]string{"error": err.Error()})
+			writeJSON(w, status, map[string]string{"error": s.safeMessage(err)})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"faults": s.Faults()})
@@ -104,6 +104,17 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, path string) 
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	}
+}
+
+// safeMessage is what a page or the JSON API may say about err: the explanation of
+// a request the sandbox refused (ErrBadFault, written for the reader), and nothing
+// of any other error, which is logged instead.
+func (s *Sandbox) safeMessage(err error) string {
+	if errors.Is(err, ErrBadFault) {
+		return err.Error()
+	}
+	s.logger.Error("sandbox: internal error", "err", err)
+	return "internal error"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

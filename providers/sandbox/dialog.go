@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // dialogRequest is an OAuth authorization request as the dialog receives it.
@@ -21,7 +22,7 @@ func (d dialogRequest) scopes(defaults []string) []string {
 	if sc := splitScopes(d.scope); len(sc) > 0 {
 		return sc
 	}
-	return defaults
+	return slices.Clone(defaults)
 }
 
 // redirectWith sends the browser back to the app with params (and Facebook's #_=_).
@@ -181,7 +182,7 @@ func (s *Sandbox) renderConsent(w http.ResponseWriter, r *http.Request, provider
 		Hidden            []hiddenField
 	}{pageBase: pageBase{Title: "Continue", Brand: brand, Prefix: s.prefix, AppName: metaAppName},
 		Rerequest: d.authType == "rerequest", Scopes: requested, Action: r.URL.Path,
-		Hidden: append(d.hidden(), hiddenField{"as", userID})}
+		Hidden: slices.Concat(d.hidden(), []hiddenField{{"as", userID}})}
 	s.mu.Lock()
 	if u := s.metaUser(userID); provider == "meta" && u != nil {
 		data.UserName = u.FirstName

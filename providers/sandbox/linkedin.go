@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,7 +109,7 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 	if !now.Before(t.expires) {
 		return liError(401, 65602, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired")
 	}
-	if f := s.hit("linkedin", t.user, assets, t.seq, append(liTokenFaults, "policy_blocked", "lost_asset_role")...); f != nil {
+	if f := s.hit("linkedin", t.user, assets, t.seq, slices.Concat(liTokenFaults, []string{"policy_blocked", "lost_asset_role"})...); f != nil {
 		return s.liFaultResponse(f)
 	}
 	scopes, declined := s.effectiveScopes("linkedin", t, assets)

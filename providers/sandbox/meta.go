@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -321,7 +322,7 @@ func (s *Sandbox) metaNode(r *http.Request, path string) (resp *response) {
 	if code, sub, msg := s.metaTokenProblem(t, now); code != 0 {
 		return graphError(400, code, sub, "OAuthException", msg)
 	}
-	if f := s.hit("meta", t.user, assets, t.seq, append(metaTokenFaults, "policy_blocked", "lost_asset_role")...); f != nil {
+	if f := s.hit("meta", t.user, assets, t.seq, slices.Concat(metaTokenFaults, []string{"policy_blocked", "lost_asset_role"})...); f != nil {
 		return s.metaFaultResponse(f, now)
 	}
 	scopes, declined := s.effectiveScopes("meta", t, assets)
@@ -581,7 +582,7 @@ func (s *Sandbox) metaTokenEndpoint(r *http.Request) *response {
 		if code, sub, msg := s.metaTokenProblem(t, now); code != 0 {
 			return graphError(400, code, sub, "OAuthException", msg)
 		}
-		if f := s.hit("meta", t.user, nil, t.seq, append(metaTokenFaults, "refresh_token_invalid")...); f != nil {
+		if f := s.hit("meta", t.user, nil, t.seq, slices.Concat(metaTokenFaults, []string{"refresh_token_invalid"})...); f != nil {
 			return s.metaFaultResponse(f, now)
 		}
 		expires := now.Add(MetaLongLived)

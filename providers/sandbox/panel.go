@@ -59,7 +59,7 @@ func (s *Sandbox) panelFault(w http.ResponseWriter, r *http.Request) {
 	req := FaultRequest{Provider: r.PostForm.Get("provider"), User: r.PostForm.Get("user"), Asset: r.PostForm.Get("asset"),
 		Fault: r.PostForm.Get("fault"), Scope: r.PostForm.Get("scope"), Mode: r.PostForm.Get("mode")}
 	if err := s.Inject(req); err != nil {
-		s.renderError(w, http.StatusUnprocessableEntity, "Relink", "Fault not applied", err.Error())
+		s.renderError(w, http.StatusUnprocessableEntity, "Relink", "Fault not applied", s.safeMessage(err))
 		return
 	}
 	http.Redirect(w, r, s.prefix, http.StatusSeeOther)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +85,7 @@ func Code(t testing.TB, srv *httptest.Server, provider, user string, scopes []st
 func MetaLogin(t testing.TB, srv *httptest.Server, user string, scopes ...string) string {
 	t.Helper()
 	if len(scopes) == 0 {
-		scopes = MetaScopes
+		scopes = slices.Clone(MetaScopes)
 	}
 	code := Code(t, srv, "meta", user, scopes)
 	q := url.Values{"client_id": {sandbox.DefaultMetaAppID}, "client_secret": {sandbox.DefaultMetaAppSecret},
@@ -100,7 +101,7 @@ func MetaLogin(t testing.TB, srv *httptest.Server, user string, scopes ...string
 func LinkedInLogin(t testing.TB, srv *httptest.Server, user string, scopes ...string) (access, refresh string) {
 	t.Helper()
 	if len(scopes) == 0 {
-		scopes = LinkedInScopes
+		scopes = slices.Clone(LinkedInScopes)
 	}
 	code := Code(t, srv, "linkedin", user, scopes)
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {RedirectURI},
