@@ -164,6 +164,9 @@ func TestFaults(t *testing.T) {
 		{name: "token_expired", fault: sandbox.FaultRequest{Fault: "token_expired"}, reason: providers.ReasonTokenExpired},
 		{name: "app_removed", fault: sandbox.FaultRequest{Fault: "app_removed"}, reason: providers.ReasonAppRemoved},
 		{name: "session_invalidated", fault: sandbox.FaultRequest{Fault: "session_invalidated"}, reason: providers.ReasonSessionInvalidated},
+		{name: "password_changed", fault: sandbox.FaultRequest{Fault: "password_changed"}, reason: providers.ReasonSessionInvalidated},
+		{name: "security_checkpoint", fault: sandbox.FaultRequest{Fault: "security_checkpoint"}, reason: providers.ReasonSessionInvalidated},
+		{name: "unconfirmed_account", fault: sandbox.FaultRequest{Fault: "unconfirmed_account"}, reason: providers.ReasonSessionInvalidated},
 		{name: "lost_asset_role", fault: sandbox.FaultRequest{Fault: "lost_asset_role", Asset: "5200001"},
 			call: func(c *linkedin.Client, tok providers.Token) error {
 				_, err := c.RefreshAsset(context.Background(), tok, providers.KindLinkedInAdAccount, "5200001")

@@ -289,30 +289,6 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
-func TestAdAccountLimitPausesOnlyThatAccount(t *testing.T) {
-	sb, srv := sandboxtest.Start(t)
-	c, _ := newClient(t, srv, sb, func(cfg *meta.Config) {
-		cfg.Sleep = func(context.Context, time.Duration) error { return nil }
-	})
-	tok := login(t, srv, c, sandbox.MetaAgencyUser)
-	ctx := context.Background()
-	sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaAgencyUser, Asset: "act_200000000000001", Fault: "rate_limited"})
-	if _, err := c.RefreshAsset(ctx, tok, providers.KindAdAccount, "act_200000000000001"); providers.ReasonOf(err) != providers.ReasonRateLimited {
-		t.Fatalf("limited account: %v", err)
-	}
-	sb.ResetCalls()
-	_, err := c.RefreshAsset(ctx, tok, providers.KindAdAccount, "act_200000000000001")
-	if pe, _ := providers.AsError(err); pe == nil || pe.RetryAfter != 15*time.Minute {
-		t.Errorf("second call on the limited account: %v", err)
-	}
-	if n := sb.CallsTo("meta", "GET /act_{id}"); n != 0 {
-		t.Errorf("client called the paused account %d times", n)
-	}
-	if _, err := c.RefreshAsset(ctx, tok, providers.KindAdAccount, "act_200000000000002"); err != nil {
-		t.Errorf("another account must not be paused: %v", err)
-	}
-}
-
 func TestExchangeCode(t *testing.T) {
 	sb, srv := sandboxtest.Start(t)
 	c, _ := newClient(t, srv, sb)

@@ -151,3 +151,52 @@ func TestSlowsDownBetween75And99(t *testing.T) {
 		})
 	}
 }
+
+// TestObjectLimitsPauseOnlyThatObject: a Page (32) or ad account (80004) limit
+// pauses calls on that object until Meta's estimate, and nothing else.
+func TestObjectLimitsPauseOnlyThatObject(t *testing.T) {
+	tests := []struct {
+		name          string
+		kind          providers.AssetKind
+		limited, free string
+		code          int
+		wait          time.Duration
+		endpoint      string
+	}{
+		{name: "page", kind: providers.KindPage, limited: "110000000000001", free: "110000000000002", code: 32, wait: 10 * time.Minute, endpoint: "GET /{id}"},
+		{name: "ad account", kind: providers.KindAdAccount, limited: "act_200000000000001", free: "act_200000000000002", code: 80004, wait: 15 * time.Minute, endpoint: "GET /act_{id}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb, srv := sandboxtest.Start(t)
+			var slept sleeps
+			c, _ := newClient(t, srv, sb, func(cfg *meta.Config) { cfg.Sleep = slept.sleep })
+			tok := login(t, srv, c, sandbox.MetaAgencyUser)
+			ctx := context.Background()
+			sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaAgencyUser, Asset: tt.limited, Fault: "rate_limited"})
+			_, err := c.RefreshAsset(ctx, tok, tt.kind, tt.limited)
+			if pe, _ := providers.AsError(err); pe == nil || pe.Code != tt.code || pe.Reason != providers.ReasonRateLimited || pe.RetryAfter != tt.wait {
+				t.Fatalf("limited object: %v", err)
+			}
+			sb.ResetCalls()
+			_, err = c.RefreshAsset(ctx, tok, tt.kind, tt.limited)
+			if pe, _ := providers.AsError(err); pe == nil || pe.RetryAfter != tt.wait {
+				t.Errorf("second call on the limited object: %v", err)
+			}
+			if n := sb.CallsTo("meta", tt.endpoint); n != 0 {
+				t.Errorf("the paused object was called %d times", n)
+			}
+			if _, err := c.RefreshAsset(ctx, tok, tt.kind, tt.free); err != nil {
+				t.Errorf("another object must not be paused: %v", err)
+			}
+			if _, err := c.Me(ctx, tok); err != nil {
+				t.Errorf("the user must not be paused: %v", err)
+			}
+			sandboxtest.Advance(t, srv, tt.wait)
+			sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaAgencyUser, Fault: sandbox.FaultClear})
+			if _, err := c.RefreshAsset(ctx, tok, tt.kind, tt.limited); err != nil {
+				t.Errorf("after Meta's estimate: %v", err)
+			}
+		})
+	}
+}
