@@ -76,6 +76,9 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 		Logger:         logger.Discard,
 		NowFunc:        func() time.Time { return now().UTC().Truncate(time.Second) },
 		TranslateError: true,
+		// Single statements need no BEGIN/COMMIT around them; multi-statement writes use
+		// Transaction explicitly.
+		SkipDefaultTransaction: true,
 	}
 	var (
 		dialector gorm.Dialector

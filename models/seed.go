@@ -46,18 +46,15 @@ func (s *Store) SeedDemo(ctx context.Context, password string) (bool, error) {
 		subs[name] = sa
 	}
 	for _, l := range DemoLogins {
-		u, err := s.CreateUser(ctx, NewUser{Email: l.Email, Password: password, Support: l.Role == RoleSupport})
-		if err != nil {
-			return false, fmt.Errorf("models: seed %s: %w", l.Email, err)
-		}
+		nu := NewUser{Email: l.Email, Password: password, Role: l.Role}
 		switch {
 		case l.Role.IsAgencyRole():
-			err = s.AddAgencyMembership(ctx, u.ID, agency.ID, l.Role)
+			nu.AgencyID = agency.ID
 		case l.Role.IsAccountRole():
-			err = s.AddAccountMembership(ctx, u.ID, subs[l.Where].ID, l.Role)
+			nu.SubAccountID = subs[l.Where].ID
 		}
-		if err != nil {
-			return false, err
+		if _, err := s.CreateUser(ctx, nu); err != nil {
+			return false, fmt.Errorf("models: seed %s: %w", l.Email, err)
 		}
 	}
 	return true, nil

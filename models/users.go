@@ -30,6 +30,24 @@ type NewUser struct {
 	Password string
 	// Support makes the user platform support: read-only across every tenant.
 	Support bool
+	// Role, with AgencyID for an agency role or SubAccountID for a sub-account role, is
+	// the membership created with the user, in the same transaction.
+	Role         Role
+	AgencyID     int64
+	SubAccountID int64
+}
+
+// membership returns the membership nu asks for, nil for none.
+func (nu NewUser) membership() (*Membership, error) {
+	switch {
+	case nu.Role == "" || nu.Role == RoleSupport:
+		return nil, nil
+	case nu.Role.IsAgencyRole() && nu.AgencyID != 0 && nu.SubAccountID == 0:
+		return &Membership{AgencyID: &nu.AgencyID, Role: nu.Role}, nil
+	case nu.Role.IsAccountRole() && nu.SubAccountID != 0 && nu.AgencyID == 0:
+		return &Membership{SubAccountID: &nu.SubAccountID, Role: nu.Role}, nil
+	}
+	return nil, fmt.Errorf("models: create user: role %q needs exactly its agency or sub-account", nu.Role)
 }
 
 // CreateUser stores a user with an argon2id hash of the password.
@@ -45,12 +63,26 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
+	m, err := nu.membership()
+	if err != nil {
+		return User{}, err
+	}
 	u := User{Email: email, Name: strings.TrimSpace(nu.Name), PasswordHash: hash}
-	if nu.Support {
+	if nu.Support || nu.Role == RoleSupport {
 		u.PlatformRole = string(RoleSupport)
 	}
-	if err := s.db.WithContext(ctx).Create(&u).Error; err != nil {
-		return User{}, notFound("create user", err)
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&u).Error; err != nil {
+			return notFound("create user", err)
+		}
+		if m == nil {
+			return nil
+		}
+		m.UserID = u.ID
+		return notFound("create membership", tx.Create(m).Error)
+	})
+	if err != nil {
+		return User{}, err
 	}
 	return u, nil
 }

@@ -140,7 +140,7 @@ func TestUserAdd(t *testing.T) {
 		{name: "unknown agency name", args: []string{"--email", "lost@acme.test", "--role", "agency_user", "--agency", "No Such Agency"},
 			stdin: password + "\n", wantErr: `no agency named "No Such Agency"`},
 		{name: "unknown agency id", args: []string{"--email", "lost@acme.test", "--role", "agency_user", "--agency", "999999"},
-			stdin: password + "\n", wantErr: "no agency with id 999999"},
+			stdin: password + "\n", wantErr: `no agency with id or name "999999"`},
 		{name: "unknown sub-account", args: []string{"--email", "lost@acme.test", "--role", "account_user", "--sub-account", "999999"},
 			stdin: password + "\n", wantErr: "no sub-account with id 999999"},
 		{name: "agency role without agency", args: []string{"--email", "lost@acme.test", "--role", "agency_owner"},
@@ -220,5 +220,28 @@ func TestUserAdd(t *testing.T) {
 	}
 	if u, err := store.UserByEmail(ctx, "owner@acme.test"); err != nil || u.Name != "Olive Owner" {
 		t.Errorf("--name was not kept: %+v, %v", u, err)
+	}
+}
+
+func TestUserAddRefusesAStrayScopeFlag(t *testing.T) {
+	env := sqliteEnv(t)
+	command(t, env, "", "migrate")
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{name: "agency with an account role", args: []string{"--role", "account_admin", "--sub-account", "1", "--agency", "1"}},
+		{name: "sub-account with an agency role", args: []string{"--role", "agency_admin", "--agency", "1", "--sub-account", "1"}},
+		{name: "agency for support", args: []string{"--role", "support", "--agency", "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"user", "add", "--email", "x@y.test"}, tt.args...)
+			res := command(t, env, "a long enough password\n", args...)
+			var ue *usageError
+			if !errors.As(res.err, &ue) {
+				t.Fatalf("err = %v, want a usage error", res.err)
+			}
+		})
 	}
 }

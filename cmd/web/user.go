@@ -39,6 +39,10 @@ func userCommand(ctx context.Context, e env, args []string) error {
 		return &usageError{"user add: an agency role needs --agency NAME or ID"}
 	case role.IsAccountRole() && *subAccount == 0:
 		return &usageError{"user add: an account role needs --sub-account ID"}
+	case !role.IsAgencyRole() && *agency != "":
+		return &usageError{fmt.Sprintf("user add: --agency goes with an agency role, not %s", role)}
+	case !role.IsAccountRole() && *subAccount != 0:
+		return &usageError{fmt.Sprintf("user add: --sub-account goes with an account role, not %s", role)}
 	}
 	password, err := readPassword(e.stdin)
 	if err != nil {
@@ -57,16 +61,15 @@ func userCommand(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("%w; run `relink migrate` first", err)
 	}
 
+	nu := models.NewUser{Email: *email, Name: *name, Password: password, Role: role}
 	var where string
-	var addMembership func(userID int64) error
 	switch {
 	case role.IsAgencyRole():
 		a, err := findAgency(ctx, store, *agency)
 		if err != nil {
 			return err
 		}
-		where = "agency " + a.Name
-		addMembership = func(id int64) error { return store.AddAgencyMembership(ctx, id, a.ID, role) }
+		where, nu.AgencyID = "agency "+a.Name, a.ID
 	case role.IsAccountRole():
 		sa, err := store.SubAccountByID(ctx, *subAccount)
 		if errors.Is(err, models.ErrNotFound) {
@@ -74,21 +77,15 @@ func userCommand(ctx context.Context, e env, args []string) error {
 		} else if err != nil {
 			return err
 		}
-		where = "sub-account " + sa.Name
-		addMembership = func(id int64) error { return store.AddAccountMembership(ctx, id, sa.ID, role) }
+		where, nu.SubAccountID = "sub-account "+sa.Name, sa.ID
 	default:
 		where = "every agency (read-only)"
 	}
-	u, err := store.CreateUser(ctx, models.NewUser{Email: *email, Name: *name, Password: password, Support: role == models.RoleSupport})
+	u, err := store.CreateUser(ctx, nu)
 	if errors.Is(err, models.ErrConflict) {
 		return fmt.Errorf("user add: a user with email %s already exists", *email)
 	} else if err != nil {
 		return err
-	}
-	if addMembership != nil {
-		if err := addMembership(u.ID); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(e.stdout, "created user %s (id %d) as %s of %s\n", u.Email, u.ID, role, where)
 	return nil
@@ -110,8 +107,12 @@ func readPassword(r io.Reader) (string, error) {
 func findAgency(ctx context.Context, store *models.Store, nameOrID string) (models.Agency, error) {
 	if id, err := strconv.ParseInt(nameOrID, 10, 64); err == nil {
 		a, err := store.AgencyByID(ctx, id)
-		if errors.Is(err, models.ErrNotFound) {
-			return a, fmt.Errorf("user add: no agency with id %d", id)
+		if !errors.Is(err, models.ErrNotFound) {
+			return a, err
+		}
+		// An agency may be named with digits only: try the name next.
+		if a, err = store.AgencyByName(ctx, nameOrID); errors.Is(err, models.ErrNotFound) {
+			return a, fmt.Errorf("user add: no agency with id or name %q", nameOrID)
 		}
 		return a, err
 	}
