@@ -16,7 +16,10 @@ import (
 const DefaultTimeout = 20 * time.Second
 
 // Provider is one OAuth provider as the dashboard uses it. Every method takes a
-// context, applies a timeout, and returns errors that contain a *Error.
+// context, applies a timeout, and returns errors that contain a *Error. When the
+// caller cancels the context (shutdown, a request that went away), the error
+// satisfies IsCanceled (and errors.Is(err, context.Canceled)): it says nothing
+// about the provider or the connection, so callers record nothing for it.
 type Provider interface {
 	// Name is the provider's identifier: "meta" or "linkedin".
 	Name() string

@@ -69,3 +69,29 @@ func TestSlowLinkedInIsUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// TestWrongClientSecretIsNotAnOutage: LinkedIn's invalid_client is Relink's
+// misconfiguration, on every endpoint that sends the client credentials.
+func TestWrongClientSecretIsNotAnOutage(t *testing.T) {
+	sb, srv := sandboxtest.Start(t)
+	good := newClient(t, srv, sb)
+	tok := login(t, srv, good)
+	bad := linkedin.New(linkedin.Config{ClientID: sandbox.DefaultLinkedInClientID, ClientSecret: "wrong",
+		APIURL: srv.URL + "/sandbox/linkedin/api", WWWURL: srv.URL + "/sandbox/linkedin/www", Clock: sb.Clock()})
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{name: "refresh", call: func() error { _, err := bad.RenewToken(context.Background(), tok); return err }},
+		{name: "introspection", call: func() error { _, err := bad.InspectToken(context.Background(), tok); return err }},
+		{name: "revoke", call: func() error { return bad.Revoke(context.Background(), tok) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pe, _ := providers.AsError(tt.call())
+			if pe == nil || pe.Retryable || pe.Detail != providers.DetailAppMisconfigured {
+				t.Errorf("got %v", pe)
+			}
+		})
+	}
+}
