@@ -184,7 +184,7 @@ func fingerprint(tok string) string {
 
 // noteResponse records what a response says about Meta's limits: the usage
 // headers, and the limit an error names (see Client).
-func (c *Client) noteResponse(h http.Header, tok string, e *providers.Error) {
+func (c *Client) noteResponse(h http.Header, tok, object string, e *providers.Error) {
 	u := ParseUsage(h)
 	now := c.cfg.Clock.Now()
 	c.mu.Lock()
@@ -221,6 +221,14 @@ func (c *Client) noteResponse(h http.Header, tok string, e *providers.Error) {
 	if e != nil && e.Code == 4 {
 		c.blockedTil = now.Add(cmp.Or(e.RetryAfter, 5*time.Minute))
 	}
+	// A Page (32) or ad account (80000–80014) limit without a usage header for the
+	// object still pauses that object.
+	if _, told := u.Objects[object]; e != nil && object != "" && !told && (e.Code == 32 || e.Code >= 80000 && e.Code <= 80014) {
+		if c.objBlocked == nil {
+			c.objUsage, c.objBlocked = map[string]int{}, map[string]time.Time{}
+		}
+		c.objBlocked[object] = now.Add(cmp.Or(e.RetryAfter, 5*time.Minute))
+	}
 }
 
 // Usage reports the last usage percentage Meta sent.
@@ -233,7 +241,8 @@ func (c *Client) Usage() int {
 // call performs one Graph request with access_token and appsecret_proof, and
 // decodes a 200 response into out. Any failure comes back classified.
 func (c *Client) call(ctx context.Context, op, method, path string, params url.Values, tok string, out any) error {
-	if err := c.throttle(ctx, op, businessObject(path), tok); err != nil {
+	object := businessObject(path)
+	if err := c.throttle(ctx, op, object, tok); err != nil {
 		return err
 	}
 	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
@@ -261,10 +270,10 @@ func (c *Client) call(ctx context.Context, op, method, path string, params url.V
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := Classify(op, resp.StatusCode, resp.Header, body)
-		c.noteResponse(resp.Header, tok, e)
+		c.noteResponse(resp.Header, tok, object, e)
 		return e
 	}
-	c.noteResponse(resp.Header, tok, nil)
+	c.noteResponse(resp.Header, tok, object, nil)
 	if out == nil {
 		return nil
 	}

@@ -200,3 +200,42 @@ func TestObjectLimitsPauseOnlyThatObject(t *testing.T) {
 		})
 	}
 }
+
+// TestObjectLimitWithoutUsageHeader: an ad account limit (80000–80014) pauses that
+// account even when Meta sent no x-business-use-case-usage with it.
+func TestObjectLimitWithoutUsageHeader(t *testing.T) {
+	calls := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls[r.URL.Path]++
+		if r.URL.Path == "/v24.0/act_1" {
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte(`{"error":{"message":"There have been too many calls to this ad-account.","type":"OAuthException","code":80004,"error_subcode":2446079}}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"id":"act_2","account_id":"2","account_status":1}`))
+	}))
+	t.Cleanup(srv.Close)
+	c := meta.New(meta.Config{AppID: "1", AppSecret: "s", GraphURL: srv.URL})
+	tok := providers.Token{AccessToken: "t"}
+	tests := []struct {
+		name   string
+		id     string
+		reason providers.Reason
+		calls  int
+	}{
+		{name: "limited account", id: "act_1", reason: providers.ReasonRateLimited, calls: 1},
+		{name: "limited account again, not called", id: "act_1", reason: providers.ReasonRateLimited, calls: 1},
+		{name: "another account", id: "act_2", calls: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.AdAccount(context.Background(), tok, tt.id)
+			if (err == nil) != (tt.reason == "") || err != nil && providers.ReasonOf(err) != tt.reason {
+				t.Errorf("got %v, want %q", err, tt.reason)
+			}
+			if n := calls["/v24.0/"+tt.id]; n != tt.calls {
+				t.Errorf("%d calls to %s, want %d", n, tt.id, tt.calls)
+			}
+		})
+	}
+}
