@@ -122,6 +122,19 @@ func (a *App) requireUser(next http.Handler) http.Handler {
 	})
 }
 
+// withOptionalUser loads the signed-in user when there is one, so that pages outside the
+// authenticated routes (the 404 page) still show them their header and navigation.
+func (a *App) withOptionalUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := a.sessionUserID(r); id != 0 {
+			if p, err := a.store.LoadPrincipal(r.Context(), id); err == nil {
+				r = r.WithContext(withPrincipal(r.Context(), &p))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (a *App) redirectToLogin(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("HX-Request") == "true" {
 		w.Header().Set("HX-Redirect", "/login")

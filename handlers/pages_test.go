@@ -148,6 +148,9 @@ func TestNotFoundAndErrorsNeverLeak(t *testing.T) {
 	if p.doc.Find("code").Text() == "" {
 		t.Error("the error page gives no reference to quote to support")
 	}
+	if p.doc.Find("[data-testid=account-switcher]").Length() != 1 || p.doc.Find("nav.mainnav").Length() != 1 {
+		t.Error("a signed-in user's 404 page has no header to go on from")
+	}
 }
 
 func TestHealthAndReadiness(t *testing.T) {

@@ -16,7 +16,7 @@ func (a *App) Routes() http.Handler {
 		r.Use(middleware.ClientIPFromRemoteAddr)
 	}
 	r.Use(requestID, a.logRequests, a.recoverPanics, securityHeaders, a.crossOrigin)
-	r.NotFound(a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound(nil) }))
+	r.NotFound(a.withOptionalUser(a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound(nil) })).ServeHTTP)
 	r.MethodNotAllowed(a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusMethodNotAllowed, Title: "Not allowed", Message: "This page does not accept that kind of request."}
 	}))
