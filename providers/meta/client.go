@@ -231,7 +231,7 @@ func (c *Client) noteResponse(h http.Header, tok, object string, e *providers.Er
 	}
 }
 
-// Usage reports the last usage percentage Meta sent.
+// Usage reports the app-wide usage percentage Meta last sent in x-app-usage.
 func (c *Client) Usage() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
