@@ -4,20 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, to create test schemas
 
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/models/storetest"
@@ -81,7 +76,7 @@ func postgresEnv(t *testing.T) fakeEnv {
 	return fakeEnv{
 		"DATA_DIR":     t.TempDir(),
 		"ADDR":         "127.0.0.1:0",
-		"DATABASE_URL": postgresSchema(t, dsn),
+		"DATABASE_URL": storetest.PostgresSchema(t, dsn),
 		"SESSION_KEYS": randomKey(64),
 		"TOKEN_KEYS":   randomKey(32),
 	}
@@ -91,36 +86,6 @@ func randomKey(size int) string {
 	b := make([]byte, size)
 	_, _ = rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)
-}
-
-// postgresSchema creates an empty schema, dropped when the test ends, and returns a DSN
-// whose search_path points at it, as models/storetest does for migrated stores.
-func postgresSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "test_cmd_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("postgres: create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("postgres: drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("postgres: %s is not a URL: %v", storetest.EnvPostgres, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // openTestStore opens the database env points at, the way the commands do.

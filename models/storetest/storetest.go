@@ -37,7 +37,7 @@ func Open(t testing.TB, opts ...Options) *models.Store {
 	ctx := context.Background()
 	oo := models.OpenOptions{Now: o.Now}
 	if dsn := os.Getenv(EnvPostgres); dsn != "" {
-		oo.URL = postgresSchema(t, dsn)
+		oo.URL = PostgresSchema(t, dsn)
 	} else {
 		oo.SQLitePath = filepath.Join(t.TempDir(), "relink.db")
 	}
@@ -52,9 +52,9 @@ func Open(t testing.TB, opts ...Options) *models.Store {
 	return s
 }
 
-// postgresSchema creates a schema for this test alone and returns a DSN whose search_path
-// points at it; the schema is dropped when the test ends.
-func postgresSchema(t testing.TB, dsn string) string {
+// PostgresSchema creates an empty schema for this test alone and returns a DSN whose
+// search_path points at it; the schema is dropped when the test ends.
+func PostgresSchema(t testing.TB, dsn string) string {
 	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
