@@ -56,10 +56,13 @@ func TestLoginRedirectsBackToTheRequestedPage(t *testing.T) {
 	if p.location() != "/agency" {
 		t.Fatalf("after login went to %q, want /agency", p.location())
 	}
-	b2 := s.browser()
-	p = b2.post("/login", url.Values{"email": {"owner@northwind.test"}, "password": {demoPassword}, "next": {"//evil.example/"}})
-	if p.location() != "/" {
-		t.Fatalf("an off-site next went to %q, want /", p.location())
+	for _, next := range []string{"//evil.example/", "/\t/evil.example", "/\\evil.example", "\\/evil.example",
+		"https://evil.example/", "/\r\nSet-Cookie:x=1", "/%2F/evil.example", "javascript:alert(1)", "/\x7f/evil.example"} {
+		b2 := s.browser()
+		p = b2.post("/login", url.Values{"email": {"owner@northwind.test"}, "password": {demoPassword}, "next": {next}})
+		if got := p.location(); got != "/" {
+			t.Errorf("an off-site next %q went to %q, want /", next, got)
+		}
 	}
 }
 
