@@ -190,3 +190,22 @@ func TestSessionCookieFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestLogoutEndsTheSessionEverywhere(t *testing.T) {
+	s := newSite(t)
+	b := s.signedIn("owner@northwind.test")
+	u, _ := url.Parse(s.server.URL)
+	stolen := s.browser()
+	stolen.c.Jar.SetCookies(u, b.c.Jar.Cookies(u))
+	if p := stolen.get("/agency"); p.status != http.StatusOK {
+		t.Fatalf("a copy of the cookie before logout: status %d, want 200", p.status)
+	}
+	b.post("/logout", nil)
+	if p := stolen.get("/agency"); p.status != http.StatusSeeOther {
+		t.Fatalf("a copy of the cookie after logout: status %d, want a redirect to sign in", p.status)
+	}
+	other := s.signedIn("owner@northwind.test")
+	if p := other.get("/agency"); p.status != http.StatusOK {
+		t.Fatalf("another sign-in of the same user was ended too: status %d", p.status)
+	}
+}

@@ -19,7 +19,9 @@ const badLogin = "That email and password do not match an account."
 
 // loginPage shows the sign-in form, or sends a signed-in user on.
 func (a *App) loginPage(w http.ResponseWriter, r *http.Request) error {
-	if a.sessionUserID(r) != 0 {
+	if _, ok, err := a.currentPrincipal(r); err != nil {
+		return err
+	} else if ok {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return nil
 	}
@@ -67,15 +69,7 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 
 // logout ends the session.
 func (a *App) logout(w http.ResponseWriter, r *http.Request) error {
-	// The cookie stays, emptied of the user, to carry the goodbye message to the next page.
-	sess := a.session(r)
-	last := sess.Values[sessLastSub]
-	sess.Values = map[any]any{}
-	if last != nil {
-		sess.Values[sessLastSub] = last
-	}
-	sess.AddFlash(flashValue(components.Flash{Kind: "info", Message: "You are signed out."}))
-	if err := sess.Save(r, w); err != nil {
+	if err := a.endSession(w, r, &components.Flash{Kind: "info", Message: "You are signed out."}); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -103,19 +103,13 @@ func (a *App) crossOrigin(next http.Handler) http.Handler {
 // to the login page and htmx requests get 401.
 func (a *App) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := a.sessionUserID(r)
-		if id == 0 {
-			a.redirectToLogin(w, r)
-			return
-		}
-		p, err := a.store.LoadPrincipal(r.Context(), id)
-		if errors.Is(err, models.ErrNotFound) {
-			_ = a.endSession(w, r)
-			a.redirectToLogin(w, r)
-			return
-		}
+		p, ok, err := a.currentPrincipal(r)
 		if err != nil {
 			a.renderError(w, r, toError(err))
+			return
+		}
+		if !ok {
+			a.redirectToLogin(w, r)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), &p)))
@@ -126,10 +120,8 @@ func (a *App) requireUser(next http.Handler) http.Handler {
 // authenticated routes (the 404 page) still show them their header and navigation.
 func (a *App) withOptionalUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if id := a.sessionUserID(r); id != 0 {
-			if p, err := a.store.LoadPrincipal(r.Context(), id); err == nil {
-				r = r.WithContext(withPrincipal(r.Context(), &p))
-			}
+		if p, ok, err := a.currentPrincipal(r); ok && err == nil {
+			r = r.WithContext(withPrincipal(r.Context(), &p))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -1,8 +1,7 @@
 package handlers
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/relink/relink/models"
 	"github.com/relink/relink/views/components"
 )
 
@@ -20,7 +20,6 @@ const (
 
 	sessUserID  = "uid"
 	sessID      = "sid"
-	sessIssued  = "iat"
 	sessLastSub = "last_sub"
 )
 
@@ -55,16 +54,18 @@ func (a *App) session(r *http.Request) *sessions.Session {
 	return s
 }
 
-// startSession replaces whatever session the browser had with a new one for userID, with a
-// fresh session id, so a session fixed before login is worthless after it.
+// startSession replaces whatever session the browser had with a new one for userID: a new
+// random id recorded in the database, so a session fixed before sign-in is worthless after it
+// and signing out ends it for good.
 func (a *App) startSession(w http.ResponseWriter, r *http.Request, userID int64) error {
+	now := time.Now()
+	id, err := a.store.CreateSession(r.Context(), userID, now, now.Add(sessionMaxAge))
+	if err != nil {
+		return err
+	}
 	s := a.session(r)
 	lastSub := s.Values[sessLastSub]
-	s.Values = map[any]any{
-		sessUserID: userID,
-		sessID:     newSessionID(),
-		sessIssued: time.Now().Unix(),
-	}
+	s.Values = map[any]any{sessUserID: userID, sessID: id}
 	// The last sub-account outlives sign-out for the same user in the same browser.
 	if lastSub != nil {
 		s.Values[sessLastSub] = lastSub
@@ -72,36 +73,37 @@ func (a *App) startSession(w http.ResponseWriter, r *http.Request, userID int64)
 	return s.Save(r, w)
 }
 
-func newSessionID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// endSession deletes the session cookie.
-func (a *App) endSession(w http.ResponseWriter, r *http.Request) error {
+// endSession revokes the browser's session and empties the cookie, keeping only the last
+// sub-account and, when given, a message for the login page.
+func (a *App) endSession(w http.ResponseWriter, r *http.Request, goodbye *components.Flash) error {
 	s := a.session(r)
+	if id, _ := s.Values[sessID].(string); id != "" {
+		if err := a.store.RevokeSession(r.Context(), id, time.Now()); err != nil {
+			return err
+		}
+	}
+	lastSub := s.Values[sessLastSub]
 	s.Values = map[any]any{}
-	s.Options.MaxAge = -1
+	if lastSub != nil {
+		s.Values[sessLastSub] = lastSub
+	}
+	if goodbye != nil {
+		s.AddFlash(flashValue(*goodbye))
+	}
 	return s.Save(r, w)
 }
 
-// sessionUserID returns the signed-in user's id, or 0.
-func (a *App) sessionUserID(r *http.Request) int64 {
-	s := a.session(r)
-	id, _ := s.Values[sessUserID].(int64)
-	issued, _ := s.Values[sessIssued].(int64)
-	if id == 0 || time.Since(time.Unix(issued, 0)) > sessionMaxAge {
-		return 0
+// currentPrincipal returns the user of the browser's live session and whether there is one.
+func (a *App) currentPrincipal(r *http.Request) (models.Principal, bool, error) {
+	id, _ := a.session(r).Values[sessID].(string)
+	if id == "" {
+		return models.Principal{}, false, nil
 	}
-	return id
-}
-
-// addFlash queues a message for the next page.
-func (a *App) addFlash(w http.ResponseWriter, r *http.Request, f components.Flash) {
-	s := a.session(r)
-	s.AddFlash(flashValue(f))
-	_ = s.Save(r, w)
+	p, err := a.store.PrincipalForSession(r.Context(), id, time.Now())
+	if errors.Is(err, models.ErrNotFound) {
+		return models.Principal{}, false, nil
+	}
+	return p, err == nil, err
 }
 
 // flashValue encodes a flash as a plain string, so gob needs no registered types.

@@ -16,7 +16,7 @@ func (s *Store) CreateConnection(ctx context.Context, subAccountID int64, c Conn
 		c.Status = StatusHealthy
 	}
 	err := s.db.WithContext(ctx).Create(&c).Error
-	return c, notFound("create connection", err)
+	return c, dbError("create connection", err)
 }
 
 // ConnectionsOf lists the connections of a sub-account, newest first.
@@ -24,5 +24,5 @@ func (s *Store) ConnectionsOf(ctx context.Context, subAccountID int64) ([]Connec
 	var cs []Connection
 	err := s.db.WithContext(ctx).Where("sub_account_id = ?", subAccountID).
 		Order("created_at DESC, id DESC").Find(&cs).Error
-	return cs, notFound("list connections", err)
+	return cs, dbError("list connections", err)
 }

@@ -201,8 +201,9 @@ func (s *Store) CheckMigrated(ctx context.Context) error {
 	return nil
 }
 
-// notFound maps GORM's not-found error to ErrNotFound and wraps everything else with op.
-func notFound(op string, err error) error {
+// dbError maps GORM's not-found and duplicate-key errors to ErrNotFound and ErrConflict,
+// and wraps every other error with the operation that failed.
+func dbError(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil

@@ -37,7 +37,7 @@ func (s *Store) RecordEvent(ctx context.Context, subAccountID int64, e Connectio
 	e.Detail = truncate(e.Detail, maxEventDetailLength)
 	e.RequestID = truncate(e.RequestID, maxEventRequestIDLength)
 	err := s.db.WithContext(ctx).Create(&e).Error
-	return e, notFound("record event", err)
+	return e, dbError("record event", err)
 }
 
 // EventsOf lists the newest history events of a sub-account, at most limit.
@@ -45,7 +45,7 @@ func (s *Store) EventsOf(ctx context.Context, subAccountID int64, limit int) ([]
 	var es []ConnectionEvent
 	err := s.db.WithContext(ctx).Where("sub_account_id = ?", subAccountID).
 		Order("created_at DESC, id DESC").Limit(limit).Find(&es).Error
-	return es, notFound("list events", err)
+	return es, dbError("list events", err)
 }
 
 func truncate(s string, n int) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/models/storetest"
@@ -322,5 +323,45 @@ func TestPasswordHash(t *testing.T) {
 	}
 	if _, err := models.CheckPassword("$argon2id$garbage", "x"); err == nil {
 		t.Fatal("malformed hash accepted")
+	}
+}
+
+func TestSessions(t *testing.T) {
+	w := newTenants(t)
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	id, err := w.store.CreateSession(ctx, w.admin.User.ID, now, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := w.store.CreateSession(ctx, w.admin.User.ID, now, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.RevokeSession(ctx, other, now); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		id      string
+		at      time.Time
+		wantErr error
+	}{
+		{name: "live session", id: id, at: now.Add(time.Minute)},
+		{name: "expired", id: id, at: now.Add(2 * time.Hour), wantErr: models.ErrNotFound},
+		{name: "revoked", id: other, at: now.Add(time.Minute), wantErr: models.ErrNotFound},
+		{name: "unknown id", id: "nope", at: now, wantErr: models.ErrNotFound},
+		{name: "empty id", at: now, wantErr: models.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := w.store.PrincipalForSession(ctx, tt.id, tt.at)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr == nil && (p.User.ID != w.admin.User.ID || len(p.AccountRoles) != 1) {
+				t.Errorf("principal = %+v", p)
+			}
+		})
 	}
 }

@@ -67,9 +67,14 @@ func (s *Store) LoadPrincipal(ctx context.Context, userID int64) (Principal, err
 	if err != nil {
 		return Principal{}, err
 	}
+	return s.principalOf(ctx, u)
+}
+
+// principalOf loads the memberships of u.
+func (s *Store) principalOf(ctx context.Context, u User) (Principal, error) {
 	var ms []Membership
-	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Find(&ms).Error; err != nil {
-		return Principal{}, notFound("load memberships", err)
+	if err := s.db.WithContext(ctx).Where("user_id = ?", u.ID).Find(&ms).Error; err != nil {
+		return Principal{}, dbError("load memberships", err)
 	}
 	p := Principal{User: u, AgencyRoles: map[int64]Role{}, AccountRoles: map[int64]Role{}}
 	for _, m := range ms {
@@ -110,7 +115,7 @@ func (s *Store) SubAccountFor(ctx context.Context, p Principal, id int64) (SubAc
 		Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name").
 		Where("sub_accounts.id = ?", id)
 	if err := p.reachable(q, "sub_accounts").Take(&ref).Error; err != nil {
-		return SubAccountRef{}, "", notFound("load sub-account", err)
+		return SubAccountRef{}, "", dbError("load sub-account", err)
 	}
 	role, ok := p.RoleIn(ref)
 	if !ok {
@@ -155,11 +160,11 @@ func (s *Store) SearchSubAccounts(ctx context.Context, p Principal, query string
 	}
 	var out SubAccountSearch
 	if err := base().Count(&out.Total).Error; err != nil {
-		return out, notFound("count sub-accounts", err)
+		return out, dbError("count sub-accounts", err)
 	}
 	err := base().Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name").
 		Order("LOWER(sub_accounts.name), sub_accounts.id").Limit(limit).Scan(&out.Results).Error
-	return out, notFound("search sub-accounts", err)
+	return out, dbError("search sub-accounts", err)
 }
 
 // SubAccountHealth is one row of the agency overview: a sub-account and its connections by status.
@@ -198,7 +203,7 @@ func (s *Store) Overview(ctx context.Context, p Principal) ([]SubAccountHealth, 
 		Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name").
 		Order("LOWER(agencies.name), agencies.id, LOWER(sub_accounts.name), sub_accounts.id").Scan(&refs).Error
 	if err != nil {
-		return nil, notFound("overview sub-accounts", err)
+		return nil, dbError("overview sub-accounts", err)
 	}
 	var counts []struct {
 		SubAccountID int64

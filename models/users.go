@@ -73,13 +73,13 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&u).Error; err != nil {
-			return notFound("create user", err)
+			return dbError("create user", err)
 		}
 		if m == nil {
 			return nil
 		}
 		m.UserID = u.ID
-		return notFound("create membership", tx.Create(m).Error)
+		return dbError("create membership", tx.Create(m).Error)
 	})
 	if err != nil {
 		return User{}, err
@@ -98,7 +98,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 		return User{}, ErrBadCredentials
 	}
 	if err != nil {
-		return User{}, notFound("authenticate", err)
+		return User{}, dbError("authenticate", err)
 	}
 	ok, err := CheckPassword(u.PasswordHash, password)
 	if err != nil {
@@ -109,7 +109,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 	}
 	now := s.Now()
 	if err := s.db.WithContext(ctx).Model(&u).Update("last_login_at", now).Error; err != nil {
-		return User{}, notFound("record login", err)
+		return User{}, dbError("record login", err)
 	}
 	return u, nil
 }
@@ -118,7 +118,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	var u User
 	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error
-	return u, notFound("load user", err)
+	return u, dbError("load user", err)
 }
 
 // UserByEmail returns the user with this email.
@@ -126,7 +126,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	email, _ = NormalizeEmail(email)
 	var u User
 	err := s.db.WithContext(ctx).Where("email = ?", email).Take(&u).Error
-	return u, notFound("load user by email", err)
+	return u, dbError("load user by email", err)
 }
 
 // AddAgencyMembership gives a user an agency role.
@@ -135,7 +135,7 @@ func (s *Store) AddAgencyMembership(ctx context.Context, userID, agencyID int64,
 		return fmt.Errorf("models: %q is not an agency role", role)
 	}
 	m := Membership{UserID: userID, AgencyID: &agencyID, Role: role}
-	return notFound("add agency membership", s.db.WithContext(ctx).Create(&m).Error)
+	return dbError("add agency membership", s.db.WithContext(ctx).Create(&m).Error)
 }
 
 // AddAccountMembership gives a user a role in one sub-account.
@@ -144,7 +144,7 @@ func (s *Store) AddAccountMembership(ctx context.Context, userID, subAccountID i
 		return fmt.Errorf("models: %q is not a sub-account role", role)
 	}
 	m := Membership{UserID: userID, SubAccountID: &subAccountID, Role: role}
-	return notFound("add sub-account membership", s.db.WithContext(ctx).Create(&m).Error)
+	return dbError("add sub-account membership", s.db.WithContext(ctx).Create(&m).Error)
 }
 
 // CreateAgency stores a new agency.
@@ -154,7 +154,7 @@ func (s *Store) CreateAgency(ctx context.Context, name string) (Agency, error) {
 		return Agency{}, errors.New("models: create agency: empty name")
 	}
 	err := s.db.WithContext(ctx).Create(&a).Error
-	return a, notFound("create agency", err)
+	return a, dbError("create agency", err)
 }
 
 // CreateSubAccount stores a new sub-account of an agency.
@@ -164,14 +164,14 @@ func (s *Store) CreateSubAccount(ctx context.Context, agencyID int64, name strin
 		return SubAccount{}, errors.New("models: create sub-account: empty name")
 	}
 	err := s.db.WithContext(ctx).Create(&sa).Error
-	return sa, notFound("create sub-account", err)
+	return sa, dbError("create sub-account", err)
 }
 
 // AgencyByName returns the agency with exactly this name.
 func (s *Store) AgencyByName(ctx context.Context, name string) (Agency, error) {
 	var a Agency
 	err := s.db.WithContext(ctx).Where("name = ?", name).Order("id").Take(&a).Error
-	return a, notFound("load agency by name", err)
+	return a, dbError("load agency by name", err)
 }
 
 // SubAccountByID returns a sub-account without any tenant check; only for the command line,
@@ -179,19 +179,19 @@ func (s *Store) AgencyByName(ctx context.Context, name string) (Agency, error) {
 func (s *Store) SubAccountByID(ctx context.Context, id int64) (SubAccount, error) {
 	var sa SubAccount
 	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&sa).Error
-	return sa, notFound("load sub-account", err)
+	return sa, dbError("load sub-account", err)
 }
 
 // AgencyByID returns an agency without any tenant check; only for the command line.
 func (s *Store) AgencyByID(ctx context.Context, id int64) (Agency, error) {
 	var a Agency
 	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error
-	return a, notFound("load agency", err)
+	return a, dbError("load agency", err)
 }
 
 // CountUsers returns how many users exist; zero means a fresh database.
 func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.db.WithContext(ctx).Model(&User{}).Count(&n).Error
-	return n, notFound("count users", err)
+	return n, dbError("count users", err)
 }

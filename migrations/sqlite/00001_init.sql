@@ -28,6 +28,17 @@ CREATE TABLE users (
     updated_at    DATETIME NOT NULL
 );
 
+-- Server-side record of each sign-in, so that signing out really ends the session: the
+-- cookie carries a random id whose SHA-256 is kept here.
+CREATE TABLE sessions (
+    id_hash    TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at DATETIME NOT NULL,
+    expires_at DATETIME NOT NULL,
+    revoked_at DATETIME
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
 -- A membership is a role in exactly one agency or exactly one sub-account.
 CREATE TABLE memberships (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -58,7 +69,7 @@ CREATE TABLE connections (
     token_expires_at         DATETIME,
     refresh_expires_at       DATETIME,
     data_access_expires_at   DATETIME,
-    status                   TEXT NOT NULL DEFAULT 'healthy',
+    status                   TEXT NOT NULL DEFAULT 'healthy' CHECK (status IN ('healthy', 'expiring', 'degraded', 'reauth_required', 'permissions_missing', 'blocked', 'disconnected')),
     reason                   TEXT NOT NULL DEFAULT '',
     last_error_code          INTEGER NOT NULL DEFAULT 0,
     last_error_subcode       INTEGER NOT NULL DEFAULT 0,
@@ -71,15 +82,18 @@ CREATE TABLE connections (
     connected_by_user_id     INTEGER REFERENCES users(id) ON DELETE SET NULL,
     created_at               DATETIME NOT NULL,
     updated_at               DATETIME NOT NULL,
-    UNIQUE (sub_account_id, provider, external_user_id)
+    UNIQUE (sub_account_id, provider, external_user_id),
+    -- Lets assets and history name their sub-account and have the database check it.
+    UNIQUE (id, sub_account_id)
 );
 CREATE INDEX connections_next_check ON connections (next_check_at) WHERE status <> 'disconnected';
 CREATE INDEX connections_sub_account_status ON connections (sub_account_id, status);
+CREATE INDEX connections_connected_by ON connections (connected_by_user_id);
 
 -- What a connection reaches, with the data the refresh icon fetches.
 CREATE TABLE assets (
     id                     INTEGER PRIMARY KEY AUTOINCREMENT,
-    connection_id          INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    connection_id          INTEGER NOT NULL,
     sub_account_id         INTEGER NOT NULL REFERENCES sub_accounts(id) ON DELETE CASCADE,
     kind                   TEXT NOT NULL CHECK (kind IN ('page', 'ad_account', 'instagram_account', 'dataset', 'linkedin_organization', 'linkedin_ad_account')),
     external_id            TEXT NOT NULL,
@@ -100,7 +114,8 @@ CREATE TABLE assets (
     last_error_message     TEXT NOT NULL DEFAULT '',
     created_at             DATETIME NOT NULL,
     updated_at             DATETIME NOT NULL,
-    UNIQUE (connection_id, kind, external_id)
+    UNIQUE (connection_id, kind, external_id),
+    FOREIGN KEY (connection_id, sub_account_id) REFERENCES connections (id, sub_account_id) ON DELETE CASCADE
 );
 CREATE INDEX assets_sub_account ON assets (sub_account_id, kind);
 
@@ -108,7 +123,7 @@ CREATE INDEX assets_sub_account ON assets (sub_account_id, kind);
 CREATE TABLE connection_events (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
     sub_account_id    INTEGER NOT NULL REFERENCES sub_accounts(id) ON DELETE CASCADE,
-    connection_id     INTEGER REFERENCES connections(id) ON DELETE SET NULL,
+    connection_id     INTEGER,
     asset_id          INTEGER REFERENCES assets(id) ON DELETE SET NULL,
     kind              TEXT NOT NULL,
     actor_type        TEXT NOT NULL CHECK (actor_type IN ('user', 'system', 'support')),
@@ -121,10 +136,15 @@ CREATE TABLE connection_events (
     provider_message  TEXT NOT NULL DEFAULT '',
     request_id        TEXT NOT NULL DEFAULT '',
     detail            TEXT NOT NULL DEFAULT '',
-    created_at        DATETIME NOT NULL
+    created_at        DATETIME NOT NULL,
+    -- History outlives nothing it describes: a connection with history is disconnected,
+    -- never deleted, and the pair keeps each event in its connection's sub-account.
+    FOREIGN KEY (connection_id, sub_account_id) REFERENCES connections (id, sub_account_id)
 );
 CREATE INDEX connection_events_connection ON connection_events (connection_id, created_at);
 CREATE INDEX connection_events_sub_account ON connection_events (sub_account_id, created_at);
+CREATE INDEX connection_events_asset ON connection_events (asset_id);
+CREATE INDEX connection_events_actor ON connection_events (actor_user_id);
 
 -- Email outbox: one row per email; the dedupe key makes one incident send one email.
 CREATE TABLE notifications (
@@ -146,6 +166,7 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_pending ON notifications (status, send_after);
 CREATE INDEX notifications_sub_account ON notifications (sub_account_id, created_at);
+CREATE INDEX notifications_connection ON notifications (connection_id);
 
 -- Who wants which emails, per user and optionally per sub-account.
 CREATE TABLE notification_settings (
@@ -167,6 +188,7 @@ DROP TABLE connection_events;
 DROP TABLE assets;
 DROP TABLE connections;
 DROP TABLE memberships;
+DROP TABLE sessions;
 DROP TABLE users;
 DROP TABLE sub_accounts;
 DROP TABLE agencies;
