@@ -22,17 +22,35 @@ type Tenant struct {
 	Role       models.Role
 }
 
-func withRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, keyRequestID, id)
+// requestInfo is what the request log line needs from further down the chain. It is a
+// pointer shared by every copy of the request, so the user found by requireUser reaches the
+// logger that wraps it.
+type requestInfo struct {
+	id     string
+	userID int64
+}
+
+func withRequestInfo(ctx context.Context, info *requestInfo) context.Context {
+	return context.WithValue(ctx, keyRequestID, info)
+}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(keyRequestID).(*requestInfo)
+	return info
 }
 
 // RequestID returns the id of the request, as logged and shown on error pages.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(keyRequestID).(string)
-	return id
+	if info := requestInfoFrom(ctx); info != nil {
+		return info.id
+	}
+	return ""
 }
 
 func withPrincipal(ctx context.Context, p *models.Principal) context.Context {
+	if info := requestInfoFrom(ctx); info != nil {
+		info.userID = p.User.ID
+	}
 	return context.WithValue(ctx, keyPrincipal, p)
 }
 

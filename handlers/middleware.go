@@ -42,7 +42,7 @@ func requestID(next http.Handler) http.Handler {
 		_, _ = rand.Read(b)
 		id := hex.EncodeToString(b)
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(withRequestID(r.Context(), id)))
+		next.ServeHTTP(w, r.WithContext(withRequestInfo(r.Context(), &requestInfo{id: id})))
 	})
 }
 
@@ -66,8 +66,8 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 			slog.String("ip", middleware.GetClientIP(r.Context())),
 			slog.String("request_id", RequestID(r.Context())),
 		}
-		if p := principalFrom(r.Context()); p != nil {
-			attrs = append(attrs, slog.Int64("user_id", p.User.ID))
+		if info := requestInfoFrom(r.Context()); info != nil && info.userID != 0 {
+			attrs = append(attrs, slog.Int64("user_id", info.userID))
 		}
 		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
@@ -153,8 +153,7 @@ func (a *App) supportReadOnly(next http.Handler) http.Handler {
 
 // auditSupportView records in the sub-account's history that support looked at a page:
 // support may read any tenant's data, and every such read is accounted for.
-func (a *App) auditSupportView(r *http.Request, subAccountID int64) error {
-	p := principalFrom(r.Context())
+func (a *App) auditSupportView(r *http.Request, p *models.Principal, subAccountID int64) error {
 	_, err := a.store.RecordEvent(r.Context(), subAccountID, models.ConnectionEvent{
 		Kind:        models.EventSupportView,
 		ActorType:   models.ActorSupport,
@@ -186,12 +185,6 @@ func (a *App) loadTenant(next http.Handler) http.Handler {
 		}
 		if r.Method == http.MethodGet && r.Header.Get("HX-Request") != "true" {
 			a.rememberSubAccount(w, r, id)
-			if p.IsSupport() {
-				if err := a.auditSupportView(r, id); err != nil {
-					a.renderError(w, r, toError(err))
-					return
-				}
-			}
 		}
 		next.ServeHTTP(w, r.WithContext(withTenant(r.Context(), &Tenant{SubAccount: ref, Role: role})))
 	})

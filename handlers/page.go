@@ -17,6 +17,11 @@ func (a *App) page(w http.ResponseWriter, r *http.Request, title, section string
 	if err != nil {
 		return page, err
 	}
+	if p, t := principalFrom(r.Context()), tenantFrom(r.Context()); p.IsSupport() && t != nil {
+		if err := a.auditSupportView(r, p, t.SubAccount.ID); err != nil {
+			return page, err
+		}
+	}
 	page.Flashes = a.takeFlashes(w, r)
 	return page, nil
 }

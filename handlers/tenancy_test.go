@@ -158,6 +158,9 @@ func TestRolesSeeWhatTheyMay(t *testing.T) {
 func TestSupportIsReadOnly(t *testing.T) {
 	s := newSite(t)
 	b := s.signedIn("support@relink.test")
+	if p := b.get(fmt.Sprintf("/accounts/%d/", s.subs[rivalSubAccount].ID)); p.status != http.StatusSeeOther {
+		t.Fatalf("the sub-account's landing: status %d, want a redirect", p.status)
+	}
 	p := b.get(fmt.Sprintf("/accounts/%d/connections", s.subs[rivalSubAccount].ID))
 	if p.status != http.StatusOK || p.doc.Find(".readonly-banner").Length() != 1 {
 		t.Fatalf("support view: status %d, banner %d", p.status, p.doc.Find(".readonly-banner").Length())
