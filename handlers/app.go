@@ -24,6 +24,9 @@ type Config struct {
 	Log      *slog.Logger
 	// Static serves /static/.
 	Static fs.FS
+	// HTTPS says Relink is served over https (BASE_URL): cookies are Secure and browsers are
+	// told to keep to https.
+	HTTPS bool
 	// TrustedProxyHops is how many reverse proxies in front of Relink append to
 	// X-Forwarded-For; 0 means the client is the TCP peer.
 	TrustedProxyHops int
@@ -65,6 +68,8 @@ type App struct {
 	log          *slog.Logger
 	static       fs.FS
 	proxyHops    int
+	https        bool
+	limits       LoginLimits
 	ipLimiter    *httprate.RateLimiter
 	emailLimiter *httprate.RateLimiter
 	extra        map[string]http.Handler
@@ -85,6 +90,8 @@ func New(cfg Config) (*App, error) {
 		log:          cfg.Log,
 		static:       cfg.Static,
 		proxyHops:    cfg.TrustedProxyHops,
+		limits:       limits,
+		https:        cfg.HTTPS,
 		ipLimiter:    httprate.NewRateLimiter(limits.PerIP, limits.Window),
 		emailLimiter: httprate.NewRateLimiter(limits.PerEmail, limits.EmailWindow),
 		extra:        cfg.Extra,

@@ -109,6 +109,12 @@ func TestLoginIsRateLimited(t *testing.T) {
 			t.Fatalf("another email from the same IP: status %d, want 303", p.status)
 		}
 	})
+	t.Run("successful sign-ins do not count", func(t *testing.T) {
+		s := newSite(t, handlers.LoginLimits{PerEmail: 2, PerIP: 2, Window: time.Minute, EmailWindow: time.Minute})
+		for i := 0; i < 5; i++ {
+			s.signedIn("owner@northwind.test")
+		}
+	})
 	t.Run("per IP", func(t *testing.T) {
 		s := newSite(t, handlers.LoginLimits{PerEmail: 100, PerIP: 2, Window: time.Minute, EmailWindow: time.Minute})
 		b := s.browser()

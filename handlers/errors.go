@@ -23,6 +23,7 @@ type Error struct {
 	Err     error
 }
 
+// Error is the internal message, for logs only.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return e.Err.Error()
@@ -30,6 +31,7 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
+// Unwrap returns the underlying error, so errors.Is sees through an *Error.
 func (e *Error) Unwrap() error { return e.Err }
 
 // errNotFound is the page for anything missing or belonging to another tenant.
@@ -37,6 +39,9 @@ func errNotFound(err error) *Error {
 	return &Error{Status: http.StatusNotFound, Title: "Page not found",
 		Message: "This page does not exist, or you do not have access to it.", Err: err}
 }
+
+// errSupportReadOnly refuses every change by platform support.
+var errSupportReadOnly = errForbidden("Support access is read-only.")
 
 func errForbidden(msg string) *Error {
 	return &Error{Status: http.StatusForbidden, Title: "Not allowed", Message: msg}

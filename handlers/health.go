@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -32,11 +33,16 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// staticFiles serves /static/ with a short cache, enough for a page's assets between clicks.
+// staticFiles serves the files of /static/ with a short cache, enough for a page's assets
+// between clicks; folders are not listed.
 func (a *App) staticFiles() http.Handler {
 	fs := http.StripPrefix("/static/", http.FileServerFS(a.static))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			return errNotFound(nil)
+		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		fs.ServeHTTP(w, r)
+		return nil
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
 
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/views/components"
@@ -38,19 +39,23 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	form := pages.LoginForm{Email: strings.TrimSpace(r.PostForm.Get("email")), Next: r.PostForm.Get("next")}
 	email, _ := models.NormalizeEmail(form.Email)
-	if a.ipLimiter.OnLimit(w, r, "ip:"+middleware.GetClientIP(r.Context())) ||
-		a.emailLimiter.OnLimit(w, r, "email:"+email) {
-		return &Error{Status: http.StatusTooManyRequests, Title: "Too many sign-in attempts",
-			Message: "Too many sign-in attempts. Wait a few minutes, then try again."}
-	}
 	password := r.PostForm.Get("password")
 	if email == "" || password == "" {
 		form.Error = "Enter your email and password."
 		a.render(w, r, http.StatusUnprocessableEntity, pages.Login(layouts.Page{Title: "Sign in"}, form))
 		return nil
 	}
+	// Only failed attempts count, so an office of colleagues behind one address is never
+	// locked out by signing in successfully.
+	ipKey, emailKey := "ip:"+middleware.GetClientIP(r.Context()), "email:"+email
+	if limited(a.ipLimiter, ipKey, a.limits.PerIP) || limited(a.emailLimiter, emailKey, a.limits.PerEmail) {
+		return &Error{Status: http.StatusTooManyRequests, Title: "Too many sign-in attempts",
+			Message: "Too many sign-in attempts. Wait a few minutes, then try again."}
+	}
 	u, err := a.store.Authenticate(r.Context(), email, password)
 	if errors.Is(err, models.ErrBadCredentials) {
+		a.ipLimiter.OnLimit(w, r, ipKey)
+		a.emailLimiter.OnLimit(w, r, emailKey)
 		a.log.Warn("sign-in failed", "request_id", RequestID(r.Context()), "ip", middleware.GetClientIP(r.Context()))
 		form.Error = badLogin
 		a.render(w, r, http.StatusUnprocessableEntity, pages.Login(layouts.Page{Title: "Sign in"}, form))
@@ -65,6 +70,12 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	a.log.Info("signed in", "user_id", u.ID, "request_id", RequestID(r.Context()))
 	http.Redirect(w, r, safeNext(form.Next), http.StatusSeeOther)
 	return nil
+}
+
+// limited reports whether key has used up its attempts in l's sliding window.
+func limited(l *httprate.RateLimiter, key string, max int) bool {
+	_, rate, err := l.Status(key)
+	return err == nil && rate >= float64(max)
 }
 
 // logout ends the session.

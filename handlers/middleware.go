@@ -23,9 +23,12 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 
 // securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler) http.Handler {
+func (a *App) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if a.https {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
@@ -144,7 +147,7 @@ func (a *App) redirectToLogin(w http.ResponseWriter, r *http.Request) {
 func (a *App) supportReadOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := principalFrom(r.Context()); p != nil && p.IsSupport() && !isSafeMethod(r.Method) && r.URL.Path != "/logout" {
-			a.renderError(w, r, errForbidden("Support access is read-only."))
+			a.renderError(w, r, errSupportReadOnly)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -172,8 +175,10 @@ func isSafeMethod(m string) bool {
 // One the user cannot reach is a 404, exactly like one that does not exist.
 func (a *App) loadTenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := strconv.ParseInt(chi.URLParam(r, "subAccountID"), 10, 64)
-		if err != nil || id <= 0 {
+		param := chi.URLParam(r, "subAccountID")
+		id, err := strconv.ParseInt(param, 10, 64)
+		// One URL per sub-account: "01" or "+1" is not another name for 1.
+		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != param {
 			a.renderError(w, r, errNotFound(err))
 			return
 		}

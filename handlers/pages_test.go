@@ -165,3 +165,43 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("htmx is not served: %d", p.status)
 	}
 }
+
+func TestSwitchPageSaysHowManyMatch(t *testing.T) {
+	s := newSite(t)
+	b := s.signedIn("owner@northwind.test")
+	tests := []struct {
+		query string
+		want  string
+	}{
+		{query: "", want: "3 sub-accounts"},
+		{query: "harbor", want: "1 sub-account matches “harbor”"},
+		{query: "e", want: "3 sub-accounts match “e”"},
+		{query: "zzz", want: "0 sub-accounts match “zzz”"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			p := b.get("/switch?q=" + tt.query)
+			if got := strings.TrimSpace(p.doc.Find("[data-testid=switch-count]").Text()); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOddURLsAreNotFound(t *testing.T) {
+	s := newSite(t)
+	b := s.signedIn("owner@northwind.test")
+	id := s.subs["Cedar Dental"].ID
+	for _, path := range []string{fmt.Sprintf("/accounts/0%d/connections", id), fmt.Sprintf("/accounts/+%d/connections", id), "/static/"} {
+		if p := b.get(path); p.status != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", path, p.status)
+		}
+	}
+	sup := s.signedIn("support@relink.test")
+	if p := sup.post("/agency", nil); p.status != http.StatusForbidden {
+		t.Errorf("support POST /agency: status %d, want 403", p.status)
+	}
+	if p := b.post("/agency", nil); p.status != http.StatusMethodNotAllowed || p.doc.Find("[data-testid=account-switcher]").Length() != 1 {
+		t.Errorf("POST /agency: status %d, or no header on the 405 page", p.status)
+	}
+}

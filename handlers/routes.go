@@ -15,11 +15,14 @@ func (a *App) Routes() http.Handler {
 	} else {
 		r.Use(middleware.ClientIPFromRemoteAddr)
 	}
-	r.Use(requestID, a.logRequests, a.recoverPanics, securityHeaders, a.crossOrigin)
+	r.Use(requestID, a.logRequests, a.recoverPanics, a.securityHeaders, a.crossOrigin)
 	r.NotFound(a.withOptionalUser(a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound(nil) })).ServeHTTP)
-	r.MethodNotAllowed(a.handle(func(w http.ResponseWriter, r *http.Request) error {
+	r.MethodNotAllowed(a.withOptionalUser(a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if p := principalFrom(r.Context()); p != nil && p.IsSupport() && !isSafeMethod(r.Method) {
+			return errSupportReadOnly
+		}
 		return &Error{Status: http.StatusMethodNotAllowed, Title: "Not allowed", Message: "This page does not accept that kind of request."}
-	}))
+	})).ServeHTTP)
 
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)

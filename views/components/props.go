@@ -39,6 +39,22 @@ func (p SwitcherProps) ListID() string {
 	return "switcher-results"
 }
 
+// Summary says how many sub-accounts the list covers, in words.
+func (p SwitcherProps) Summary() string {
+	noun := "sub-accounts"
+	if p.Total == 1 {
+		noun = "sub-account"
+	}
+	if p.Query == "" {
+		return Count(p.Total) + " " + noun
+	}
+	verb := "match"
+	if p.Total == 1 {
+		verb = "matches"
+	}
+	return fmt.Sprintf("%s %s %s “%s”", Count(p.Total), noun, verb, p.Query)
+}
+
 // Shown is how many matches the list holds.
 func (p SwitcherProps) Shown() int { return len(p.Results) }
 
