@@ -11,7 +11,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.buildVersion=${VERS
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/relink /relink
 COPY --from=build --chown=nonroot:nonroot /out/data /data
-ENV ADDR=:8080 DATA_DIR=/data
+ENV ADDR=:8080 DATA_DIR=/data ENVIRONMENT=production
 VOLUME /data
 EXPOSE 8080
 USER nonroot:nonroot

@@ -152,7 +152,7 @@ func TestUserAdd(t *testing.T) {
 		{name: "no email", args: []string{"--role", "support"},
 			stdin: password + "\n", wantErr: "--email is required", usage: true},
 		{name: "not an email", args: []string{"--email", "lost-at-acme", "--role", "support"},
-			stdin: password + "\n", wantErr: "not an email address"},
+			stdin: password + "\n", wantErr: "not an email address", usage: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,5 +243,44 @@ func TestUserAddRefusesAStrayScopeFlag(t *testing.T) {
 				t.Fatalf("err = %v, want a usage error", res.err)
 			}
 		})
+	}
+}
+
+func TestAgencyAndSubAccountAdd(t *testing.T) {
+	env := sqliteEnv(t).with("ENVIRONMENT", "production")
+	command(t, env, "", "migrate")
+	if res := command(t, env, "", "agency", "add", "Acme Agency"); res.err != nil || !strings.Contains(res.stdout, "created agency Acme Agency") {
+		t.Fatalf("agency add: %v %q", res.err, res.stdout)
+	}
+	if res := command(t, env, "", "sub-account", "add", "--agency", "Acme Agency", "Client One"); res.err != nil || !strings.Contains(res.stdout, "created sub-account Client One") {
+		t.Fatalf("sub-account add: %v %q", res.err, res.stdout)
+	}
+	if res := command(t, env, "", "sub-account", "add", "--agency", "Acme Agency", "Client One"); res.err == nil || !strings.Contains(res.err.Error(), "already has a sub-account") {
+		t.Fatalf("a duplicate sub-account: %v", res.err)
+	}
+	res := command(t, env, "a long enough password\n", "user", "add", "--email", "boss@acme.test", "--role", "agency_owner", "--agency", "Acme Agency")
+	if res.err != nil {
+		t.Fatalf("the first owner of a new agency: %v", res.err)
+	}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{name: "agency without a name", args: []string{"agency", "add"}},
+		{name: "agency with two names", args: []string{"agency", "add", "a", "b"}},
+		{name: "sub-account without an agency", args: []string{"sub-account", "add", "X"}},
+		{name: "sub-account without a name", args: []string{"sub-account", "add", "--agency", "Acme Agency"}},
+		{name: "user with a bad email", args: []string{"user", "add", "--email", "not-an-email", "--role", "support"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ue *usageError
+			if res := command(t, env, "a long enough password\n", tt.args...); !errors.As(res.err, &ue) {
+				t.Fatalf("err = %v, want a usage error", res.err)
+			}
+		})
+	}
+	if res := command(t, env, "", "sub-account", "add", "--agency", "Nope", "X"); res.err == nil || !strings.Contains(res.err.Error(), "no agency") {
+		t.Fatalf("an unknown agency: %v", res.err)
 	}
 }

@@ -69,6 +69,22 @@ func (c config) SeedDemo() bool { return !c.Postgres() && !c.Production }
 // SQLitePath is where the embedded database lives.
 func (c config) SQLitePath() string { return filepath.Join(c.DataDir, "relink.db") }
 
+// checkDataDir makes sure DATA_DIR exists and can be written, for the SQLite database.
+func (c config) checkDataDir() error {
+	if c.Postgres() {
+		return nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return &configError{"DATA_DIR", fmt.Sprintf("cannot create %s: %v", c.DataDir, errors.Unwrap(err))}
+	}
+	f, err := os.CreateTemp(c.DataDir, ".write-check-*")
+	if err != nil {
+		return &configError{"DATA_DIR", fmt.Sprintf("%s is not writable: %v", c.DataDir, errors.Unwrap(err))}
+	}
+	_ = f.Close()
+	return os.Remove(f.Name())
+}
+
 // Postgres reports whether the scale-out database is configured.
 func (c config) Postgres() bool { return models.IsPostgresURL(c.DatabaseURL) }
 
@@ -185,7 +201,7 @@ func (c *config) ensureKeys() error {
 			return &configError{"SESSION_KEYS", "required with PostgreSQL so that every replica shares it (openssl rand -base64 64)"}
 		}
 		if c.SessionKeys, err = keyFile(filepath.Join(c.DataDir, "session.key"), 64); err != nil {
-			return err
+			return &configError{"DATA_DIR", err.Error()}
 		}
 	}
 	if c.TokenKeys == nil {
@@ -193,7 +209,7 @@ func (c *config) ensureKeys() error {
 			return &configError{"TOKEN_KEYS", "required with PostgreSQL so that every replica shares it (openssl rand -base64 32)"}
 		}
 		if c.TokenKeys, err = keyFile(filepath.Join(c.DataDir, "token.key"), 32); err != nil {
-			return err
+			return &configError{"DATA_DIR", err.Error()}
 		}
 	}
 	return nil

@@ -54,6 +54,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, e, args)
 	case "user":
 		return userCommand(ctx, e, args)
+	case "agency":
+		return agencyCommand(ctx, e, args)
+	case "sub-account":
+		return subAccountCommand(ctx, e, args)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "relink", version())
 		return nil
@@ -70,6 +74,9 @@ const usage = `Usage: relink [command]
 Commands:
   serve [--demo]    serve the dashboard (the default); --demo seeds the demo agency on PostgreSQL too
   migrate           apply database migrations and exit
+  agency add NAME   create an agency
+  sub-account add --agency NAME|ID NAME
+                    create a sub-account in an agency
   user add          create a user; the password is read from standard input
                     --email EMAIL --role ROLE (--agency NAME|ID | --sub-account ID) [--name NAME]
                     roles: agency_owner, agency_admin, agency_user, account_admin, account_user, support

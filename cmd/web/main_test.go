@@ -40,7 +40,10 @@ func TestMainExitStatus(t *testing.T) {
 		{name: "bad setting", env: []string{"LOG_LEVEL=verbose"}, wantStatus: 2, wantStderr: "relink: LOG_LEVEL"},
 		{name: "bad setting for migrate", args: []string{"migrate"}, env: []string{"TRUSTED_PROXY_HOPS=-2"}, wantStatus: 2, wantStderr: "relink: TRUSTED_PROXY_HOPS"},
 		{name: "short password for user add", args: []string{"user", "add", "--email", "a@b.test", "--role", "support"}, wantStatus: 2, wantStderr: "relink: user add: the password"},
-		{name: "failure that is not the operator's input", args: []string{"migrate"}, env: []string{"DATA_DIR=" + notADir}, wantStatus: 1, wantStderr: "relink: open database"},
+		{name: "DATA_DIR that is a file", args: []string{"migrate"}, env: []string{"DATA_DIR=" + notADir}, wantStatus: 2, wantStderr: "relink: DATA_DIR"},
+		{name: "failure that is not the operator's input", args: []string{"migrate"},
+			env: []string{"DATABASE_URL=postgres://relink@127.0.0.1:1/relink?sslmode=disable&connect_timeout=2"}, wantStatus: 1, wantStderr: "relink: open database"},
+		{name: "stray argument to serve", args: []string{"serve", "extra"}, wantStatus: 2, wantStderr: "relink: serve: unexpected argument"},
 		{name: "version", args: []string{"version"}, wantStatus: 0},
 	}
 	for _, tt := range tests {

@@ -25,9 +25,15 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return &usageError{"serve: " + err.Error()}
 	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("serve: unexpected argument %q (configuration comes from environment variables)", fs.Arg(0))}
+	}
 	started := time.Now()
 	cfg, err := loadConfig(e.getenv)
 	if err != nil {
+		return err
+	}
+	if err := cfg.checkDataDir(); err != nil {
 		return err
 	}
 	if err := cfg.ensureKeys(); err != nil {
@@ -68,7 +74,14 @@ func serve(ctx context.Context, e env, args []string) error {
 			demoState = demoSeeded
 		} else if _, err := store.UserByEmail(ctx, models.DemoLogins[0].Email); err == nil {
 			demoState = demoKept
+		} else if *demo {
+			log.Warn("demo data not seeded: the database already has users")
 		}
+	}
+	if n, err := store.CountUsers(ctx); err != nil {
+		return err
+	} else if n == 0 {
+		log.Warn("no users yet: create the first with `relink user add --email … --role agency_owner --agency …` (password on standard input)")
 	}
 
 	app, err := handlers.New(handlers.Config{
@@ -140,6 +153,9 @@ func openStore(ctx context.Context, cfg config) (*models.Store, error) {
 
 // openStoreAt opens the configured database with now as its clock (nil: the wall clock).
 func openStoreAt(ctx context.Context, cfg config, now func() time.Time) (*models.Store, error) {
+	if err := cfg.checkDataDir(); err != nil {
+		return nil, err
+	}
 	store, err := models.Open(ctx, models.OpenOptions{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

@@ -30,9 +30,12 @@ func userCommand(ctx context.Context, e env, args []string) error {
 		return &usageError{"user add: " + err.Error()}
 	}
 	role, ok := models.ParseRole(*roleName)
+	_, validEmail := models.NormalizeEmail(*email)
 	switch {
 	case *email == "":
 		return &usageError{"user add: --email is required"}
+	case !validEmail:
+		return &usageError{fmt.Sprintf("user add: --email %q is not an email address", *email)}
 	case !ok:
 		return &usageError{fmt.Sprintf("user add: --role %q is not one of agency_owner, agency_admin, agency_user, account_admin, account_user, support", *roleName)}
 	case role.IsAgencyRole() && *agency == "":
@@ -48,18 +51,11 @@ func userCommand(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e.getenv)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg)
+	store, err := openMigratedStore(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := store.CheckMigrated(ctx); err != nil {
-		return fmt.Errorf("%w; run `relink migrate` first", err)
-	}
 
 	nu := models.NewUser{Email: *email, Name: *name, Password: password, Role: role}
 	var where string
