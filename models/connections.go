@@ -18,11 +18,3 @@ func (s *Store) CreateConnection(ctx context.Context, subAccountID int64, c Conn
 	err := s.db.WithContext(ctx).Create(&c).Error
 	return c, dbError("create connection", err)
 }
-
-// ConnectionsOf lists the connections of a sub-account, newest first.
-func (s *Store) ConnectionsOf(ctx context.Context, subAccountID int64) ([]Connection, error) {
-	var cs []Connection
-	err := s.db.WithContext(ctx).Where("sub_account_id = ?", subAccountID).
-		Order("created_at DESC, id DESC").Find(&cs).Error
-	return cs, dbError("list connections", err)
-}

@@ -28,11 +28,6 @@ func (r Role) IsAccountRole() bool {
 	return r == RoleAccountAdmin || r == RoleAccountUser
 }
 
-// CanManageConnections reports whether r may refresh, connect, reauthenticate and disconnect.
-func (r Role) CanManageConnections() bool {
-	return r.IsAgencyRole() || r == RoleAccountAdmin
-}
-
 // rank orders roles so that, when a user holds several on one sub-account, the widest wins.
 func (r Role) rank() int {
 	switch r {
@@ -114,11 +109,6 @@ func (s Status) Label() string {
 		return "Disconnected"
 	}
 	return string(s)
-}
-
-// NeedsAction reports whether a person must act for the connection to work again.
-func (s Status) NeedsAction() bool {
-	return s == StatusReauthRequired || s == StatusPermissionsMissing || s == StatusBlocked
 }
 
 // Agency is a marketing agency, the top-level tenant.

@@ -106,15 +106,20 @@ func (p Principal) reachable(q *gorm.DB, table string) *gorm.DB {
 	}
 }
 
+// subAccountRefs starts a query over the sub-accounts p can reach, joined to their agency
+// and selecting the columns of a SubAccountRef.
+func (s *Store) subAccountRefs(ctx context.Context, p Principal) *gorm.DB {
+	q := s.db.WithContext(ctx).Table("sub_accounts").
+		Joins("JOIN agencies ON agencies.id = sub_accounts.agency_id").
+		Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name")
+	return p.reachable(q, "sub_accounts")
+}
+
 // SubAccountFor returns sub-account id with its agency's name and p's role in it, or
 // ErrNotFound when it does not exist or p cannot reach it.
 func (s *Store) SubAccountFor(ctx context.Context, p Principal, id int64) (SubAccountRef, Role, error) {
 	var ref SubAccountRef
-	q := s.db.WithContext(ctx).Table("sub_accounts").
-		Joins("JOIN agencies ON agencies.id = sub_accounts.agency_id").
-		Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name").
-		Where("sub_accounts.id = ?", id)
-	if err := p.reachable(q, "sub_accounts").Take(&ref).Error; err != nil {
+	if err := s.subAccountRefs(ctx, p).Where("sub_accounts.id = ?", id).Take(&ref).Error; err != nil {
 		return SubAccountRef{}, "", dbError("load sub-account", err)
 	}
 	role, ok := p.RoleIn(ref)
@@ -149,9 +154,7 @@ func likePattern(s string) string {
 // query (case-insensitive), ordered by name, at most limit of them, with the total count.
 func (s *Store) SearchSubAccounts(ctx context.Context, p Principal, query string, limit int) (SubAccountSearch, error) {
 	base := func() *gorm.DB {
-		q := s.db.WithContext(ctx).Table("sub_accounts").
-			Joins("JOIN agencies ON agencies.id = sub_accounts.agency_id")
-		q = p.reachable(q, "sub_accounts")
+		q := s.subAccountRefs(ctx, p)
 		if strings.TrimSpace(query) != "" {
 			pat := likePattern(query)
 			q = q.Where(`(LOWER(sub_accounts.name) LIKE ? ESCAPE '\' OR LOWER(agencies.name) LIKE ? ESCAPE '\')`, pat, pat)
@@ -162,8 +165,7 @@ func (s *Store) SearchSubAccounts(ctx context.Context, p Principal, query string
 	if err := base().Count(&out.Total).Error; err != nil {
 		return out, dbError("count sub-accounts", err)
 	}
-	err := base().Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name").
-		Order("LOWER(sub_accounts.name), sub_accounts.id").Limit(limit).Scan(&out.Results).Error
+	err := base().Order("LOWER(sub_accounts.name), sub_accounts.id").Limit(limit).Scan(&out.Results).Error
 	return out, dbError("search sub-accounts", err)
 }
 
@@ -182,26 +184,11 @@ func (h SubAccountHealth) Total() int {
 	return n
 }
 
-// NeedingAction counts the connections a person must fix.
-func (h SubAccountHealth) NeedingAction() int {
-	n := 0
-	for st, c := range h.Counts {
-		if st.NeedsAction() {
-			n += c
-		}
-	}
-	return n
-}
-
 // Overview returns every sub-account p can reach with its connection counts by status,
 // in two queries whatever the number of sub-accounts.
 func (s *Store) Overview(ctx context.Context, p Principal) ([]SubAccountHealth, error) {
 	var refs []SubAccountRef
-	q := s.db.WithContext(ctx).Table("sub_accounts").
-		Joins("JOIN agencies ON agencies.id = sub_accounts.agency_id")
-	err := p.reachable(q, "sub_accounts").
-		Select("sub_accounts.id, sub_accounts.name, sub_accounts.agency_id, agencies.name AS agency_name").
-		Order("LOWER(agencies.name), agencies.id, LOWER(sub_accounts.name), sub_accounts.id").Scan(&refs).Error
+	err := s.subAccountRefs(ctx, p).Order("LOWER(agencies.name), agencies.id, LOWER(sub_accounts.name), sub_accounts.id").Scan(&refs).Error
 	if err != nil {
 		return nil, dbError("overview sub-accounts", err)
 	}
@@ -210,7 +197,7 @@ func (s *Store) Overview(ctx context.Context, p Principal) ([]SubAccountHealth, 
 		Status       Status
 		N            int
 	}
-	q = s.db.WithContext(ctx).Table("connections").
+	q := s.db.WithContext(ctx).Table("connections").
 		Joins("JOIN sub_accounts ON sub_accounts.id = connections.sub_account_id")
 	err = p.reachable(q, "sub_accounts").
 		Select("connections.sub_account_id, connections.status, COUNT(*) AS n").

@@ -37,17 +37,17 @@ type NewUser struct {
 	SubAccountID int64
 }
 
-// membership returns the membership nu asks for, nil for none.
-func (nu NewUser) membership() (*Membership, error) {
+// membership returns the membership nu asks for and whether it asks for one.
+func (nu NewUser) membership() (Membership, bool, error) {
 	switch {
 	case nu.Role == "" || nu.Role == RoleSupport:
-		return nil, nil
+		return Membership{}, false, nil
 	case nu.Role.IsAgencyRole() && nu.AgencyID != 0 && nu.SubAccountID == 0:
-		return &Membership{AgencyID: &nu.AgencyID, Role: nu.Role}, nil
+		return Membership{AgencyID: &nu.AgencyID, Role: nu.Role}, true, nil
 	case nu.Role.IsAccountRole() && nu.SubAccountID != 0 && nu.AgencyID == 0:
-		return &Membership{SubAccountID: &nu.SubAccountID, Role: nu.Role}, nil
+		return Membership{SubAccountID: &nu.SubAccountID, Role: nu.Role}, true, nil
 	}
-	return nil, fmt.Errorf("models: create user: role %q needs exactly its agency or sub-account", nu.Role)
+	return Membership{}, false, fmt.Errorf("models: create user: role %q needs exactly its agency or sub-account", nu.Role)
 }
 
 // CreateUser stores a user with an argon2id hash of the password.
@@ -63,7 +63,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	m, err := nu.membership()
+	m, hasMembership, err := nu.membership()
 	if err != nil {
 		return User{}, err
 	}
@@ -75,11 +75,11 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 		if err := tx.Create(&u).Error; err != nil {
 			return dbError("create user", err)
 		}
-		if m == nil {
+		if !hasMembership {
 			return nil
 		}
 		m.UserID = u.ID
-		return dbError("create membership", tx.Create(m).Error)
+		return dbError("create membership", tx.Create(&m).Error)
 	})
 	if err != nil {
 		return User{}, err
