@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/relink/relink/handlers"
@@ -111,6 +112,10 @@ func serve(ctx context.Context, e env, args []string) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	// ADDR with port 0 lets the system choose; the default BASE_URL then names that port.
+	if e.getenv("BASE_URL") == "" && cfg.BaseURL.Port() == "0" {
+		cfg.BaseURL.Host = "localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
 	printWelcome(e.stdout, cfg, demoState, time.Since(started))
 	if sb != nil {
