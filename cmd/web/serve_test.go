@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -342,5 +343,31 @@ func TestKeyFileIsSharedByProcessesStartingTogether(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestServeOnPortZeroPrintsTheChosenPort(t *testing.T) {
+	env := sqliteEnv(t) // ADDR=127.0.0.1:0
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env.getenv, strings.NewReader(""), stdout, stderr) }()
+	re := regexp.MustCompile(`is running at (http://localhost:(\d+))`)
+	deadline := time.Now().Add(30 * time.Second)
+	var m []string
+	for m == nil && time.Now().Before(deadline) {
+		m = re.FindStringSubmatch(stdout.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m == nil || m[2] == "0" {
+		t.Fatalf("no usable URL printed:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	if got := status(t, visitor(t), http.MethodGet, m[1]+"/healthz", nil); got != http.StatusOK {
+		t.Errorf("the printed URL %s does not answer: %d", m[1], got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
