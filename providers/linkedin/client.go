@@ -213,7 +213,7 @@ func (c *Client) RenewToken(ctx context.Context, tok providers.Token) (providers
 // InspectToken uses LinkedIn's token introspection.
 func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (providers.TokenInfo, error) {
 	var r struct {
-		Active       bool   `json:"active"`
+		Active       *bool  `json:"active"`
 		Status       string `json:"status"`
 		ClientID     string `json:"client_id"`
 		AuthorizedAt int64  `json:"authorized_at"`
@@ -224,14 +224,19 @@ func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (provide
 	if err := c.post(ctx, "introspect", "/oauth/v2/introspectToken", url.Values{"token": {tok.AccessToken}}, &r); err != nil {
 		return providers.TokenInfo{}, err
 	}
-	info := providers.TokenInfo{Valid: r.Active, AppID: r.ClientID, Type: "USER", Scopes: splitScope(r.Scope)}
+	// Only LinkedIn's own answer says whether the token is active: a 200 without
+	// "active" came from something else and says nothing about the token.
+	if r.Active == nil {
+		return providers.TokenInfo{}, providers.UnexpectedResponse("linkedin", "introspect", http.StatusOK)
+	}
+	info := providers.TokenInfo{Valid: *r.Active, AppID: r.ClientID, Type: "USER", Scopes: splitScope(r.Scope)}
 	if r.ExpiresAt > 0 {
 		info.ExpiresAt = time.Unix(r.ExpiresAt, 0)
 	}
 	if r.CreatedAt > 0 {
 		info.IssuedAt = time.Unix(r.CreatedAt, 0)
 	}
-	if !r.Active {
+	if !*r.Active {
 		// Agree with the API's 401s: REVOKED_ACCESS_TOKEN is app_removed,
 		// EXPIRED_ACCESS_TOKEN token_expired, and anything else (an inactive token
 		// without a status) session_invalidated.
@@ -253,6 +258,9 @@ func (c *Client) Me(ctx context.Context, tok providers.Token) (providers.User, e
 	var u struct{ Sub, Name, Email string }
 	if err := c.get(ctx, "userinfo", "/v2/userinfo", nil, tok.AccessToken, &u); err != nil {
 		return providers.User{}, err
+	}
+	if u.Sub == "" {
+		return providers.User{}, providers.UnexpectedResponse("linkedin", "userinfo", http.StatusOK)
 	}
 	return providers.User{ID: u.Sub, Name: u.Name, Email: u.Email}, nil
 }

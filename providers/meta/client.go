@@ -402,10 +402,10 @@ func (c *Client) RenewToken(ctx context.Context, tok providers.Token) (providers
 }
 
 type debugData struct {
-	Data struct {
+	Data *struct {
 		AppID               string      `json:"app_id"`
 		Type                string      `json:"type"`
-		IsValid             bool        `json:"is_valid"`
+		IsValid             *bool       `json:"is_valid"`
 		UserID              string      `json:"user_id"`
 		ProfileID           string      `json:"profile_id"`
 		ExpiresAt           int64       `json:"expires_at"`
@@ -426,7 +426,12 @@ func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (provide
 	if err != nil {
 		return providers.TokenInfo{}, err
 	}
-	info := providers.TokenInfo{Valid: d.Data.IsValid, UserID: d.Data.UserID, AppID: d.Data.AppID,
+	// Only Graph's own answer says whether the token is valid: a 200 without
+	// data.is_valid came from something else and says nothing about the token.
+	if d.Data == nil || d.Data.IsValid == nil {
+		return providers.TokenInfo{}, providers.UnexpectedResponse("meta", OpDebugToken, http.StatusOK)
+	}
+	info := providers.TokenInfo{Valid: *d.Data.IsValid, UserID: d.Data.UserID, AppID: d.Data.AppID,
 		Type: d.Data.Type, Scopes: d.Data.Scopes}
 	if info.UserID == "" {
 		info.UserID = d.Data.ProfileID
@@ -461,6 +466,9 @@ func (c *Client) Me(ctx context.Context, tok providers.Token) (providers.User, e
 	var u struct{ ID, Name, Email string }
 	if err := c.call(ctx, "me", http.MethodGet, "me", url.Values{"fields": {"id,name,email"}}, tok.AccessToken, &u); err != nil {
 		return providers.User{}, err
+	}
+	if u.ID == "" {
+		return providers.User{}, providers.UnexpectedResponse("meta", "me", http.StatusOK)
 	}
 	return providers.User{ID: u.ID, Name: u.Name, Email: u.Email}, nil
 }
