@@ -93,6 +93,7 @@ func Classify(op string, status int, header http.Header, body []byte) *providers
 	}
 	if len(body) > 0 && json.Unmarshal(body, &env) == nil && env.Error != nil && (env.Error.codePresent || env.Error.Message != "") {
 		ApplyGraphError(e, *env.Error)
+		statusOutranksCode(e, env.Error.codePresent)
 	} else {
 		classifyStatus(e, status, body)
 	}
@@ -124,6 +125,31 @@ func ApplyGraphError(e *providers.Error, g GraphError) {
 		e.RetryAfter = 5 * time.Minute
 	case providers.ReasonProviderUnavailable:
 		e.RetryAfter = 30 * time.Second
+	}
+}
+
+// statusOutranksCode corrects what a Graph-shaped error body says when the status
+// tells more: a 5xx or 408 is an outage and a 429 a rate limit, whatever code a
+// gateway or a failing backend put in the body (Meta's own rate limits stay rate
+// limits). A 401 without a code came from something other than Graph. None of them
+// is ever read as a dead token.
+func statusOutranksCode(e *providers.Error, codePresent bool) {
+	unavailable := func() {
+		e.Reason, e.Retryable, e.RetryAfter = providers.ReasonProviderUnavailable, true, 30*time.Second
+		e.Detail, e.Scope = "", ""
+	}
+	switch {
+	case e.HTTPStatus == http.StatusTooManyRequests:
+		if e.Reason != providers.ReasonRateLimited {
+			e.Reason, e.Retryable, e.RetryAfter = providers.ReasonRateLimited, true, time.Minute
+			e.Detail, e.Scope = "", ""
+		}
+	case e.HTTPStatus >= 500, e.HTTPStatus == http.StatusRequestTimeout:
+		if !e.Reason.Transient() {
+			unavailable()
+		}
+	case e.HTTPStatus == http.StatusUnauthorized && !codePresent:
+		unavailable()
 	}
 }
 
