@@ -73,8 +73,9 @@ type Config struct {
 //
 // It keeps Meta's rate limits at the scope Meta applies them:
 //   - app-wide: x-app-usage from SlowDownAt to 99% spaces every call out; at 100%,
-//     or on code 4 (Application request limit reached), no call is made for five
-//     minutes (or Meta's Retry-After).
+//     or on code 4 (Application request limit reached) unless x-app-usage says
+//     the app is below 100%, no call is made for five minutes (or Meta's
+//     Retry-After).
 //   - per business object: x-business-use-case-usage (codes 32, 80000–80014)
 //     spaces out, then pauses only the ad account or Page it names, until its
 //     estimated_time_to_regain_access.
@@ -218,7 +219,10 @@ func (c *Client) noteResponse(h http.Header, tok, object string, e *providers.Er
 		}
 		c.userLimit[fingerprint(tok)] = true
 	}
-	if e != nil && e.Code == 4 {
+	// Code 4 is the app's limit, unless the same response says the app's usage is
+	// below 100%: then it cannot be app-wide, and pausing every user would turn one
+	// user's limit into an outage for all.
+	if e != nil && e.Code == 4 && (h.Get("X-App-Usage") == "" || u.App >= 100) {
 		c.blockedTil = now.Add(cmp.Or(e.RetryAfter, 5*time.Minute))
 	}
 	// A Page (32) or ad account (80000–80014) limit without a usage header for the

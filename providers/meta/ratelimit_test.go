@@ -83,9 +83,10 @@ func TestUserLimitIsPerUser(t *testing.T) {
 	}
 }
 
-// TestAppLimitPausesEveryone: code 4 with x-app-usage at 100 is the app's limit;
-// the client stops calling for every user until Meta's window has passed.
-func TestAppLimitPausesEveryone(t *testing.T) {
+// TestPerUserLimitOnDebugTokenPausesNoOne: a user's limit met while inspecting
+// that user's token concerns that user only; everyone else goes on, and once the
+// limit is gone the user goes on too, without waiting for any clock.
+func TestPerUserLimitOnDebugTokenPausesNoOne(t *testing.T) {
 	sb, srv := sandboxtest.Start(t)
 	var slept sleeps
 	c, _ := newClient(t, srv, sb, func(cfg *meta.Config) { cfg.Sleep = slept.sleep })
@@ -94,20 +95,90 @@ func TestAppLimitPausesEveryone(t *testing.T) {
 	ctx := context.Background()
 	sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaSmallUser, Fault: "rate_limited"})
 	if _, err := c.InspectToken(ctx, limited); providers.ReasonOf(err) != providers.ReasonRateLimited {
-		t.Fatalf("debug_token under the app limit: %v", err)
+		t.Fatalf("debug_token under the user's limit: %v", err)
 	}
-	sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaSmallUser, Fault: sandbox.FaultClear})
-	sb.ResetCalls()
-	_, err := c.Me(ctx, other)
-	if pe, _ := providers.AsError(err); pe == nil || pe.Reason != providers.ReasonRateLimited || pe.RetryAfter <= 0 {
-		t.Errorf("another user during the app pause: %v", err)
+	tests := []struct {
+		name  string
+		clear bool
+		call  func() error
+	}{
+		{name: "another user's Me", call: func() error { _, err := c.Me(ctx, other); return err }},
+		{name: "another user's InspectToken", call: func() error { _, err := c.InspectToken(ctx, other); return err }},
+		{name: "the limited user once cleared", clear: true, call: func() error { _, err := c.InspectToken(ctx, limited); return err }},
 	}
-	if n := sb.CallsTo("meta", "GET /me"); n != 0 {
-		t.Errorf("client called Meta %d times while the app was paused", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.clear {
+				sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "meta", User: sandbox.MetaSmallUser, Fault: sandbox.FaultClear})
+			}
+			if err := tt.call(); err != nil {
+				t.Fatalf("call: %v", err)
+			}
+		})
 	}
-	sandboxtest.Advance(t, srv, 5*time.Minute)
-	if _, err := c.Me(ctx, other); err != nil {
-		t.Errorf("after Meta's window: %v", err)
+	if c.Usage() >= 100 {
+		t.Errorf("a user limit raised the app-wide usage to %d", c.Usage())
+	}
+}
+
+// TestAppLimitPausesEveryone: code 4 with x-app-usage at 100 is the app's limit;
+// the client stops calling for every user until Meta's window has passed. Code 4
+// with x-app-usage below 100 pauses no one: Meta said the app is not at its limit.
+func TestAppLimitPausesEveryone(t *testing.T) {
+	tests := []struct {
+		name     string
+		appUsage string
+		paused   bool
+	}{
+		{name: "usage at 100", appUsage: `{"call_count":100,"total_cputime":45,"total_time":70}`, paused: true},
+		{name: "no usage header", paused: true},
+		{name: "usage below 100", appUsage: `{"call_count":40,"total_cputime":10,"total_time":10}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			limit, calls := true, 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				calls++
+				w.Header().Set("Content-Type", "application/json")
+				if limit {
+					if tt.appUsage != "" {
+						w.Header().Set("X-App-Usage", tt.appUsage)
+					}
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(graphBody(4, 0, "OAuthException", "(#4) Application request limit reached")))
+					return
+				}
+				_, _ = w.Write([]byte(`{"id":"1","name":"N"}`))
+			}))
+			t.Cleanup(srv.Close)
+			clock := sandbox.NewFrozenClock(sandboxtest.Epoch)
+			c := meta.New(meta.Config{AppID: "1", AppSecret: "s", GraphURL: srv.URL, WWWURL: srv.URL, Clock: clock,
+				Sleep: func(context.Context, time.Duration) error { return nil }})
+			ctx := context.Background()
+			if _, err := c.Me(ctx, providers.Token{AccessToken: "a"}); providers.ReasonOf(err) != providers.ReasonRateLimited {
+				t.Fatalf("first call: %v", err)
+			}
+			mu.Lock()
+			limit, calls = false, 0
+			mu.Unlock()
+			_, err := c.Me(ctx, providers.Token{AccessToken: "b"})
+			mu.Lock()
+			reached := calls
+			mu.Unlock()
+			if tt.paused {
+				if providers.ReasonOf(err) != providers.ReasonRateLimited || reached != 0 {
+					t.Errorf("during the app pause: %v, %d calls reached Meta", err, reached)
+				}
+				clock.Advance(5 * time.Minute)
+				_, err = c.Me(ctx, providers.Token{AccessToken: "b"})
+			}
+			if err != nil {
+				t.Errorf("after the limit: %v", err)
+			}
+		})
 	}
 }
 

@@ -661,8 +661,10 @@ func (s *Sandbox) metaDebugToken(r *http.Request) *response {
 		return s.metaFaultResponse(f, now)
 	}
 	if f := s.hit("meta", t.user, nil, t.seq, "rate_limited"); f != nil {
-		r := graphError(400, 4, 0, "OAuthException", "(#4) Application request limit reached")
-		r.header.Set("X-App-Usage", `{"call_count":100,"total_cputime":45,"total_time":70}`)
+		// The user's limit, as on every other call: 17, with the app's own usage,
+		// which one user alone does not exhaust.
+		r := s.metaFaultResponse(f, now)
+		r.header.Set("X-App-Usage", s.appUsageHeader(now))
 		return r
 	}
 	data := map[string]any{"app_id": s.opts.MetaAppID, "application": metaAppName, "is_valid": true,
