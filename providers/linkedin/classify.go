@@ -28,9 +28,11 @@ type apiError struct {
 
 // Classify maps a LinkedIn response to a classified error: OAuth errors
 // (invalid_grant → refresh_token_invalid, invalid_client → the app's credentials
-// are wrong), REST errors (401 → token invalid, 403 → permission or role, 429 →
-// rate limited) and 5xx, 408 or non-JSON bodies, which come from something other
-// than LinkedIn (provider_unavailable, never a dead token). It never panics.
+// are wrong), REST errors (401 → token invalid, read from code or from the older
+// serviceErrorCode: 65600 invalid, 65601 revoked, 65602 expired; 403 → permission
+// or role; 429 → rate limited) and 5xx, 408, non-JSON bodies or a 401 with neither
+// code, which come from something other than LinkedIn (provider_unavailable, never
+// a dead token). It never panics.
 func Classify(op string, status int, header http.Header, body []byte) *providers.Error {
 	e := &providers.Error{Provider: "linkedin", Op: op, HTTPStatus: status, Reason: providers.ReasonUnknown}
 	e.RequestID = header.Get("X-Li-Uuid")
@@ -59,11 +61,15 @@ func Classify(op string, status int, header http.Header, body []byte) *providers
 	case ae.Error != "":
 		e.Reason = providers.ReasonUnknown
 	case status == http.StatusUnauthorized:
-		switch ae.Code {
-		case "EXPIRED_ACCESS_TOKEN":
+		switch {
+		case ae.Code == "EXPIRED_ACCESS_TOKEN", ae.Code == "" && ae.ServiceErrorCode == 65602:
 			e.Reason = providers.ReasonTokenExpired
-		case "REVOKED_ACCESS_TOKEN":
+		case ae.Code == "REVOKED_ACCESS_TOKEN", ae.Code == "" && ae.ServiceErrorCode == 65601:
 			e.Reason = providers.ReasonAppRemoved
+		case ae.Code == "" && ae.ServiceErrorCode == 0:
+			// Neither LinkedIn's code nor its serviceErrorCode: a gateway or proxy
+			// answered, which says nothing about the token (as for Meta).
+			e.Reason, e.Retryable, e.RetryAfter = providers.ReasonProviderUnavailable, true, 30*time.Second
 		default:
 			e.Reason = providers.ReasonSessionInvalidated
 		}
