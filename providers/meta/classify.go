@@ -155,8 +155,9 @@ func statusOutranksCode(e *providers.Error, codePresent bool) {
 
 // appCredentialError reports whether Graph rejected Relink's own app id or secret:
 // a wrong secret on the token endpoint (code 1, "Error validating client secret"),
-// an unknown app id (101), or the app token of a debug_token call (190, or 100
-// asking for an app token). Retrying cannot help and no user can fix it.
+// an unknown app id (101), an appsecret_proof made with a wrong secret or missing
+// (100 naming appsecret_proof), or the app token of a debug_token call (190, or
+// 100 asking for an app token). Retrying cannot help and no user can fix it.
 func appCredentialError(op string, g GraphError) bool {
 	msg := strings.ToLower(g.Message)
 	switch {
@@ -167,6 +168,10 @@ func appCredentialError(op string, g GraphError) bool {
 	case op == OpDebugToken && g.Code == 190:
 		return true
 	case op == OpDebugToken && g.Code == 100 && strings.Contains(msg, "app access token"):
+		return true
+	case g.Code == 100 && strings.Contains(msg, "appsecret_proof"):
+		// The proof is derived from the app secret: a wrong one, or a missing one
+		// when the app requires it, is Relink's configuration.
 		return true
 	}
 	return false

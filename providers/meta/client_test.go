@@ -337,6 +337,14 @@ func TestWrongAppCredentialsAreNotAnOutage(t *testing.T) {
 			_, err := c.InspectToken(context.Background(), tok)
 			return err
 		}},
+		{name: "wrong secret on an ordinary call", mut: func(cfg *meta.Config) { cfg.AppSecret = "wrong" }, call: func(c *meta.Client, tok providers.Token) error {
+			_, err := c.Me(context.Background(), tok)
+			return err
+		}},
+		{name: "wrong secret on a list", mut: func(cfg *meta.Config) { cfg.AppSecret = "wrong" }, call: func(c *meta.Client, tok providers.Token) error {
+			_, err := c.DiscoverAssets(context.Background(), tok)
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
