@@ -2,8 +2,10 @@ package sandbox_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/relink/relink/providers"
@@ -40,9 +42,9 @@ func TestLoginAgainKeepsEachTokensState(t *testing.T) {
 	user := sandbox.MetaSmallUser
 	tests := []struct {
 		name  string
-		check func(t *testing.T, srvURL string, login func(scopes ...string) string)
+		check func(t *testing.T, srvURL string, login func(scopes ...string) string, decline declineFunc)
 	}{
-		{name: "revoked token stays dead after a new login", check: func(t *testing.T, srvURL string, login func(...string) string) {
+		{name: "revoked token stays dead after a new login", check: func(t *testing.T, srvURL string, login func(...string) string, _ declineFunc) {
 			old := login()
 			deletePermission(t, srvURL, old, "")
 			fresh := login()
@@ -53,7 +55,7 @@ func TestLoginAgainKeepsEachTokensState(t *testing.T) {
 				t.Errorf("the new token does not work: %v", d)
 			}
 		}},
-		{name: "removed permission stays removed when the new login does not grant it", check: func(t *testing.T, srvURL string, login func(...string) string) {
+		{name: "removed permission stays removed when the new login does not grant it", check: func(t *testing.T, srvURL string, login func(...string) string, _ declineFunc) {
 			old := login("public_profile", "ads_read")
 			deletePermission(t, srvURL, old, "ads_read")
 			fresh := login("public_profile")
@@ -63,7 +65,7 @@ func TestLoginAgainKeepsEachTokensState(t *testing.T) {
 				}
 			}
 		}},
-		{name: "removed permission comes back when a new login grants it", check: func(t *testing.T, srvURL string, login func(...string) string) {
+		{name: "removed permission comes back when a new login grants it", check: func(t *testing.T, srvURL string, login func(...string) string, _ declineFunc) {
 			old := login("public_profile", "ads_read")
 			deletePermission(t, srvURL, old, "ads_read")
 			fresh := login("public_profile", "ads_read")
@@ -71,9 +73,9 @@ func TestLoginAgainKeepsEachTokensState(t *testing.T) {
 				t.Errorf("the new login's grant is missing: %v", scopes)
 			}
 		}},
-		{name: "old token loses a scope declined in a later login", check: func(t *testing.T, srvURL string, login func(...string) string) {
+		{name: "old token loses a scope declined in a later login", check: func(t *testing.T, srvURL string, login func(...string) string, decline declineFunc) {
 			old := login("public_profile", "ads_read")
-			login("public_profile")
+			decline([]string{"public_profile", "ads_read"}, []string{"public_profile"})
 			if scopes := debugScopes(t, debugTokenURL(t, srvURL, old)); slices.Contains(scopes, "ads_read") {
 				t.Errorf("old token keeps a declined scope: %v", scopes)
 			}
@@ -82,11 +84,24 @@ func TestLoginAgainKeepsEachTokensState(t *testing.T) {
 				t.Errorf("old token still reads ad accounts: %s", r.body)
 			}
 		}},
-		{name: "new token has only its login's scopes", check: func(t *testing.T, srvURL string, login func(...string) string) {
-			login("public_profile", "ads_read", "email")
-			fresh := login("public_profile", "email")
-			if scopes := debugScopes(t, debugTokenURL(t, srvURL, fresh)); slices.Contains(scopes, "ads_read") || !slices.Contains(scopes, "email") {
-				t.Errorf("new token scopes = %v", scopes)
+		{name: "a later login asking for fewer scopes leaves the others granted", check: func(t *testing.T, srvURL string, login func(...string) string, _ declineFunc) {
+			old := login("public_profile", "ads_read", "email")
+			fresh := login("public_profile")
+			for _, tok := range []string{old, fresh} {
+				if scopes := debugScopes(t, debugTokenURL(t, srvURL, tok)); !slices.Contains(scopes, "ads_read") || !slices.Contains(scopes, "email") {
+					t.Errorf("scopes = %v, want ads_read and email still granted", scopes)
+				}
+			}
+			if r := graphURL(t, srvURL, "/me/adaccounts", old); r.status != 200 {
+				t.Errorf("old token lost ad accounts: %d %s", r.status, r.body)
+			}
+		}},
+		{name: "a login after removing the app grants only what it asks for", check: func(t *testing.T, srvURL string, login func(...string) string, _ declineFunc) {
+			old := login("public_profile", "ads_read")
+			deletePermission(t, srvURL, old, "")
+			fresh := login("public_profile")
+			if scopes := debugScopes(t, debugTokenURL(t, srvURL, fresh)); slices.Contains(scopes, "ads_read") {
+				t.Errorf("removing the app left ads_read granted: %v", scopes)
 			}
 		}},
 	}
@@ -94,7 +109,8 @@ func TestLoginAgainKeepsEachTokensState(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, srv := sandboxtest.Start(t)
 			login := func(scopes ...string) string { return longLived(t, srv, user, scopes...) }
-			tt.check(t, srv.URL, login)
+			decline := func(requested, granted []string) string { return loginDeclining(t, srv, user, requested, granted) }
+			tt.check(t, srv.URL, login, decline)
 		})
 	}
 }
@@ -115,4 +131,21 @@ func graphURL(t *testing.T, srvURL, path, tok string) result {
 	q := url.Values{"access_token": {tok}, "appsecret_proof": {sandbox.AppSecretProof(sandbox.DefaultMetaAppSecret, tok)}}
 	req, _ := http.NewRequest(http.MethodGet, srvURL+"/sandbox/meta/graph/v24.0"+path+"?"+q.Encode(), nil)
 	return do(t, req)
+}
+
+// declineFunc logs in through the dialog asking for requested and ticking only granted.
+type declineFunc func(requested, granted []string) string
+
+func loginDeclining(t *testing.T, srv *httptest.Server, user string, requested, granted []string) string {
+	t.Helper()
+	form := url.Values{"client_id": {sandbox.DefaultMetaAppID}, "redirect_uri": {sandboxtest.RedirectURI}, "state": {"st"},
+		"scope": {strings.Join(requested, ",")}, "as": {user}, "action": {"continue"}, "perm": granted}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/sandbox/meta/www/dialog/oauth", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r := do(t, req)
+	loc, _ := url.Parse(r.header.Get("Location"))
+	if r.status != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
+		t.Fatalf("dialog: %d %s", r.status, r.body)
+	}
+	return exchangeCode(t, srv, loc.Query().Get("code"))
 }

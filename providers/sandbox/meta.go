@@ -350,7 +350,7 @@ func (s *Sandbox) metaNode(r *http.Request, path string) (resp *response) {
 	case target == "me" && parts[1] == "permissions":
 		if r.Method == http.MethodDelete {
 			if len(parts) == 2 {
-				g.removedSeq = s.nextSeq()
+				g.removedSeq, g.removed = s.nextSeq(), true
 				return jsonResp(200, map[string]any{"success": true})
 			}
 			if !contains(g.revoked, parts[2]) {
@@ -619,8 +619,10 @@ func (s *Sandbox) metaTokenEndpoint(r *http.Request) *response {
 		}
 		c.used = true
 		s.recordLogin(c, now)
+		// The token carries every permission granted so far, not only this login's.
+		g := s.grantFor("meta", c.user)
 		t := s.issue(&token{value: randomToken("EAAS", 48), provider: "meta", kind: "user", user: c.user,
-			issued: now, expires: now.Add(MetaShortLived), scopes: c.scopes})
+			issued: now, expires: now.Add(MetaShortLived), scopes: minus(g.scopes, g.revoked)})
 		return jsonResp(200, map[string]any{"access_token": t.value, "token_type": "bearer",
 			"expires_in": int64(MetaShortLived / time.Second)})
 	}

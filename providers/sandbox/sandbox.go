@@ -122,7 +122,8 @@ type authCode struct {
 // place (recordLogin); it is never replaced, so that removing the app and removing
 // single permissions outlive the next login, as on Meta.
 type grant struct {
-	scopes, declined  []string // as of the latest login
+	scopes, declined  []string // granted and unticked, across logins
+	removed           bool     // the app was removed (DELETE /me/permissions) since the last login
 	revoked           []string // single permissions removed by DELETE /me/permissions/{name}
 	pages, adAccounts []string
 	grantedAt         time.Time
@@ -301,8 +302,9 @@ func (s *Sandbox) grantFor(provider, user string) *grant {
 	return s.grants[provider+"|"+user]
 }
 
-// recordLogin updates the user's grant with an approved authorization code: the
-// scopes, declined scopes and assets of this login, and the data-access clock. A
+// recordLogin updates the user's grant with an approved authorization code: it adds
+// the scopes this login granted and drops only those it unticked, takes this
+// login's assets, and restarts the data-access clock. A
 // permission removed earlier comes back only if this login grants it again; tokens
 // de-authorised earlier stay dead. s.mu must be held.
 func (s *Sandbox) recordLogin(c *authCode, now time.Time) {
@@ -312,7 +314,13 @@ func (s *Sandbox) recordLogin(c *authCode, now time.Time) {
 		g = &grant{}
 		s.grants[key] = g
 	}
-	g.scopes, g.declined = slices.Clone(c.scopes), slices.Clone(c.declined)
+	if g.removed { // removing the app dropped every permission; this login starts afresh
+		g.scopes, g.declined, g.removed = nil, nil, false
+	}
+	// Grants are cumulative, as on Meta: a login adds what it was granted and
+	// removes only what the user unticked; what it did not ask for stays granted.
+	g.scopes = append(minus(g.scopes, append(slices.Clone(c.scopes), c.declined...)), c.scopes...)
+	g.declined = append(minus(g.declined, append(slices.Clone(c.scopes), c.declined...)), c.declined...)
 	g.pages, g.adAccounts = slices.Clone(c.pages), slices.Clone(c.adAccounts)
 	g.revoked = minus(g.revoked, c.scopes)
 	g.grantedAt = now
