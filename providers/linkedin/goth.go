@@ -3,6 +3,7 @@ package linkedin
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -166,4 +167,16 @@ func (s *Session) Marshal() string {
 }
 
 // String keeps the tokens out of logs.
-func (s *Session) String() string { return "linkedin.Session{expires: " + s.ExpiresAt.String() + "}" }
+func (s Session) String() string { return "linkedin.Session{expires: " + s.ExpiresAt.String() + "}" }
+
+// GoString keeps %#v from printing the tokens.
+func (s Session) GoString() string { return s.String() }
+
+// LogValue keeps slog from printing the tokens.
+func (s Session) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Time("expires_at", s.ExpiresAt),
+		slog.Time("refresh_expires_at", s.RefreshExpiresAt),
+		slog.Bool("has_access_token", s.AccessToken != ""),
+	)
+}

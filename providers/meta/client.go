@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -515,6 +516,14 @@ type Page struct {
 
 // String keeps the Page token out of logs.
 func (p Page) String() string { return fmt.Sprintf("meta.Page{%s %q}", p.ID, p.Name) }
+
+// GoString keeps %#v from printing the Page token.
+func (p Page) GoString() string { return p.String() }
+
+// LogValue keeps slog from printing the Page token.
+func (p Page) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", p.ID), slog.String("name", p.Name), slog.Any("tasks", p.Tasks))
+}
 
 // Pages lists every Page the user granted, with Page tokens.
 func (c *Client) Pages(ctx context.Context, tok providers.Token) ([]Page, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -204,5 +205,16 @@ func (s *Session) Marshal() string {
 	return string(b)
 }
 
-// String keeps the token out of logs.
-func (s *Session) String() string { return "meta.Session{expires: " + s.ExpiresAt.String() + "}" }
+// String keeps the tokens out of logs.
+func (s Session) String() string { return "meta.Session{expires: " + s.ExpiresAt.String() + "}" }
+
+// GoString keeps %#v from printing the tokens.
+func (s Session) GoString() string { return s.String() }
+
+// LogValue keeps slog from printing the tokens.
+func (s Session) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Time("expires_at", s.ExpiresAt),
+		slog.Bool("has_access_token", s.AccessToken != ""),
+	)
+}
