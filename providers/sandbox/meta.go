@@ -430,16 +430,44 @@ func (s *Sandbox) metaNode(r *http.Request, path string) (resp *response) {
 	return graphError(400, 100, 0, "GraphMethodException", "Unsupported "+strings.ToLower(r.Method)+" request. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api")
 }
 
+// knownSegments are the path segments the call counts keep as they are: the
+// endpoint names of the Graph and LinkedIn APIs the sandbox serves, and the
+// permission names of DELETE /me/permissions/{permission}.
+var knownSegments = func() map[string]bool {
+	m := map[string]bool{}
+	for _, list := range [][]string{
+		{"me", "permissions", "accounts", "adaccounts", "adspixels", "debug_token", "oauth", "access_token",
+			"v2", "rest", "userinfo", "organizationAcls", "organizations", "adAccountUsers", "adAccounts"},
+		pageScopes, igScopes, adsScopes, MetaDefaultScopes, LinkedInDefaultScopes, liOrgScopes, liAdsScopes,
+	} {
+		for _, s := range list {
+			m[s] = true
+		}
+	}
+	return m
+}()
+
+// otherEndpoint is the call-count bucket of every path with a segment that is
+// neither an id nor a known name, such as a token pasted into the path.
+const otherEndpoint = "other"
+
+// normalizeGraph turns a request path into the endpoint its calls are counted
+// under: ids become {id}, and a path with any unknown segment (which may be a
+// token) folds into otherEndpoint, so no secret reaches the call counts or the
+// panel and their number stays bounded.
 func normalizeGraph(parts []string) string {
 	out := make([]string, len(parts))
 	for i, p := range parts {
 		switch {
-		case strings.HasPrefix(p, "act_"):
-			out[i] = "act_{id}"
-		case p != "" && strings.Trim(p, "0123456789") == "":
+		case p == "":
+		case strings.Trim(p, "0123456789") == "":
 			out[i] = "{id}"
-		default:
+		case strings.HasPrefix(p, "act_") && len(p) > 4 && strings.Trim(p[4:], "0123456789") == "":
+			out[i] = "act_{id}"
+		case knownSegments[p]:
 			out[i] = p
+		default:
+			return otherEndpoint
 		}
 	}
 	return "/" + strings.Join(out, "/")

@@ -348,9 +348,17 @@ type callKey struct {
 	Provider, Endpoint, Token, User string
 }
 
+// maxCallKeys bounds the call counts: past it, calls of new (endpoint, token,
+// user) combinations are counted together under otherEndpoint.
+const maxCallKeys = 10000
+
 // countCall must be called with s.mu held.
 func (s *Sandbox) countCall(provider, endpoint, tok, user string) {
-	s.calls[callKey{provider, endpoint, TokenFingerprint(tok), user}]++
+	k := callKey{provider, endpoint, TokenFingerprint(tok), user}
+	if _, seen := s.calls[k]; !seen && len(s.calls) >= maxCallKeys {
+		k = callKey{Provider: provider, Endpoint: otherEndpoint}
+	}
+	s.calls[k]++
 }
 
 func contains(list []string, v string) bool {
