@@ -125,27 +125,50 @@ func ReasonOf(err error) Reason {
 // secretNames are the parameter and JSON field names that carry secrets.
 const secretNames = `access_token|input_token|fb_exchange_token|refresh_token|client_secret|appsecret_proof|code|token|id_token`
 
-// secretParam matches query or form parameters that carry secrets. The \b keeps
-// names such as error_code readable.
-var secretParam = regexp.MustCompile(`(?i)(\b(?:` + secretNames + `)=)[^&\s"'\\]*`)
+// secretParam matches query or form parameters that carry secrets, also inside a
+// URL-encoded URL (%3Faccess_token%3D…). The \b keeps names such as error_code
+// readable.
+var secretParam = regexp.MustCompile(`(?i)((?:\b|%3F|%26)(?:` + secretNames + `)(?:=|%3D))[^&\s"'\\]*`)
 
-// secretField matches JSON fields that carry secrets, also inside an escaped JSON
-// string (\"access_token\":\"…\").
-var secretField = regexp.MustCompile(`(?i)(\\?"(?:` + secretNames + `)\\?"\s*:\s*\\?")[^"\\]*`)
+// fieldNames adds the spellings of other languages and of Go structs (AccessToken,
+// RefreshToken, ClientSecret) to secretNames.
+const fieldNames = secretNames + `|accesstoken|refreshtoken|clientsecret|app_?secret`
+
+// secretField matches JSON (or single-quoted) fields that carry secrets, also
+// inside an escaped JSON string (\"access_token\":\"…\").
+var secretField = regexp.MustCompile(`(?i)(\\?["'](?:` + fieldNames + `)\\?["']\s*:\s*\\?["'])[^"'\\]*`)
+
+// secretKV matches key: value and key=value pairs with an unquoted value (YAML,
+// logfmt, Go's %+v). It leaves out code and token, which Graph's messages use as
+// plain words ("access token: Session has expired").
+var secretKV = regexp.MustCompile(`(?i)(\b(?:access_?token|refresh_?token|input_token|fb_exchange_token|id_token|client_?secret|app_?secret|appsecret_proof)["']?\s*[:=]\s*["']?)[^\s"',;&}\\]+`)
+
+// authorization matches an Authorization header with any scheme (Bearer, OAuth,
+// Basic) or none.
+var authorization = regexp.MustCompile(`(?i)(\bauthorization["']?\s*[:=]\s*["']?(?:(?:bearer|oauth|basic|token)\s+)?)[^\s"',;]+`)
 
 // bearer matches a bearer credential in a header dump.
 var bearer = regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=|-]+`)
 
-// bareToken matches Meta (EAA…) and LinkedIn (AQ…) tokens wherever they stand.
-var bareToken = regexp.MustCompile(`\b(?:EAA[A-Za-z0-9]{20,}|AQ[A-Za-z0-9_-]{30,})`)
+// appToken matches Meta's app token "{app-id}|{app-secret}" (also URL-encoded),
+// keeping the app id.
+var appToken = regexp.MustCompile(`(?i)(\b\d{5,20}(?:\||%7C))[A-Za-z0-9_-]{16,}`)
 
-// Redact removes secret query parameters, JSON token fields, bearer credentials and
-// bare Meta and LinkedIn tokens from s.
+// bareToken matches Meta (EAA…) and LinkedIn (AQ…) tokens wherever they stand,
+// also right after an underscore (token_AQV…), where \b does not apply.
+var bareToken = regexp.MustCompile(`(^|[^A-Za-z0-9])(?:EAA[A-Za-z0-9]{20,}|AQ[A-Za-z0-9_-]{30,})`)
+
+// Redact removes secret parameters and fields (in query strings, encoded URLs,
+// JSON, YAML and Go's %+v), Authorization credentials, app tokens and bare Meta and
+// LinkedIn tokens from s.
 func Redact(s string) string {
 	s = secretParam.ReplaceAllString(s, "${1}REDACTED")
 	s = secretField.ReplaceAllString(s, "${1}REDACTED")
+	s = secretKV.ReplaceAllString(s, "${1}REDACTED")
+	s = authorization.ReplaceAllString(s, "${1}REDACTED")
 	s = bearer.ReplaceAllString(s, "${1}REDACTED")
-	return bareToken.ReplaceAllString(s, "REDACTED")
+	s = appToken.ReplaceAllString(s, "${1}REDACTED")
+	return bareToken.ReplaceAllString(s, "${1}REDACTED")
 }
 
 var tags = regexp.MustCompile(`<[^>]*>`)
