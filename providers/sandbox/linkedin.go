@@ -142,7 +142,7 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 					"organization": "urn:li:organization:" + o.ID})
 			}
 		}
-		return jsonResp(200, liPage(r, els))
+		return liPage(r, els)
 	case "organizations":
 		for _, o := range m.Orgs {
 			if o.ID == parts[2] {
@@ -158,7 +158,7 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 				els = append(els, map[string]any{"account": "urn:li:sponsoredAccount:" + a.ID, "role": a.Role, "user": personURN})
 			}
 		}
-		return jsonResp(200, liPage(r, els))
+		return liPage(r, els)
 	case "adAccounts":
 		for _, a := range m.AdAccounts {
 			if a.ID == parts[2] {
@@ -178,18 +178,31 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 
 // liPage cuts one page of a Rest.li collection out of els with the request's
 // start and count (default 0 and 10) and echoes them in paging, as LinkedIn does.
-func liPage(r *http.Request, els []map[string]any) map[string]any {
+// liPage answers one page of a collection for start and count. A value that is
+// not a non-negative integer gets LinkedIn's 400; count is capped at 1000, and a
+// start past the end gives an empty page.
+func liPage(r *http.Request, els []map[string]any) *response {
 	start, count := 0, 10
-	if n, err := strconv.Atoi(r.Form.Get("start")); err == nil && n >= 0 {
-		start = n
+	for _, p := range []struct {
+		name string
+		v    *int
+	}{{"start", &start}, {"count", &count}} {
+		raw := r.Form.Get(p.name)
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 {
+			return liError(400, 100, "ILLEGAL_ARGUMENT", "Invalid value for param '"+p.name+"'")
+		}
+		*p.v = n
 	}
-	if n, err := strconv.Atoi(r.Form.Get("count")); err == nil && n > 0 {
-		count = min(n, 1000)
-	}
-	from, to := min(start, len(els)), min(start+count, len(els))
+	count = min(count, 1000)
+	from := min(start, len(els))
+	to := from + min(count, len(els)-from)
 	page := make([]map[string]any, 0, to-from)
 	page = append(page, els[from:to]...)
-	return map[string]any{"elements": page, "paging": map[string]any{"start": start, "count": count, "total": len(els), "links": []any{}}}
+	return jsonResp(200, map[string]any{"elements": page, "paging": map[string]any{"start": start, "count": count, "total": len(els), "links": []any{}}})
 }
 
 func checkLinkedInScopes(scopes []string, declined string, family []string) bool {
