@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -89,6 +90,19 @@ func ClassifyTransport(provider, op string, err error) *Error {
 		e.Message = "connection refused"
 	}
 	return e
+}
+
+// ClassifyTransportCtx is ClassifyTransport for a call made with ctx: when ctx has
+// ended, its error (context.Canceled, context.DeadlineExceeded) joins err's chain.
+// golang.org/x/oauth2 wraps some transport failures with %v, which drops it, and
+// without it a cancelled call would read as the provider's failure.
+func ClassifyTransportCtx(ctx context.Context, provider, op string, err error) *Error {
+	if cerr := ctx.Err(); cerr != nil && err != nil && !errors.Is(err, cerr) {
+		if _, ok := AsError(err); !ok {
+			err = fmt.Errorf("%w: %w", cerr, err)
+		}
+	}
+	return ClassifyTransport(provider, op, err)
 }
 
 // UnexpectedResponse is the error for a successful response whose body does not

@@ -101,7 +101,7 @@ func (p *GothProvider) RefreshToken(refreshToken string) (*oauth2.Token, error) 
 		if errors.As(err, &re) && re.Response != nil {
 			return nil, Classify(OpRefresh, re.Response.StatusCode, re.Response.Header, re.Body)
 		}
-		return nil, providers.ClassifyTransport("linkedin", OpRefresh, err)
+		return nil, providers.ClassifyTransportCtx(ctx, "linkedin", OpRefresh, err)
 	}
 	return tok, nil
 }
@@ -121,7 +121,7 @@ type Session struct {
 // GetAuthURL returns the authorization URL.
 func (s *Session) GetAuthURL() (string, error) {
 	if s.AuthURL == "" {
-		return "", errors.New(goth.NoAuthUrlErrorMessage)
+		return "", providers.NewError("linkedin", "auth_url", providers.ReasonUnknown, goth.NoAuthUrlErrorMessage)
 	}
 	return s.AuthURL, nil
 }
@@ -147,7 +147,7 @@ func (s *Session) Authorize(provider goth.Provider, params goth.Params) (string,
 		if errors.As(err, &re) && re.Response != nil {
 			return "", Classify("exchange_code", re.Response.StatusCode, re.Response.Header, re.Body)
 		}
-		return "", providers.ClassifyTransport("linkedin", "exchange_code", err)
+		return "", providers.ClassifyTransportCtx(ctx, "linkedin", "exchange_code", err)
 	}
 	s.AccessToken, s.RefreshToken, s.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
 	now := p.client.cfg.Clock.Now() // the configured clock, which the sandbox can advance

@@ -161,7 +161,7 @@ type Session struct {
 // GetAuthURL returns the dialog URL.
 func (s *Session) GetAuthURL() (string, error) {
 	if s.AuthURL == "" {
-		return "", errors.New(goth.NoAuthUrlErrorMessage)
+		return "", providers.NewError("meta", "auth_url", providers.ReasonUnknown, goth.NoAuthUrlErrorMessage)
 	}
 	return s.AuthURL, nil
 }
@@ -189,7 +189,7 @@ func (s *Session) Authorize(provider goth.Provider, params goth.Params) (string,
 		if errors.As(err, &re) && re.Response != nil {
 			return "", Classify("exchange_code", re.Response.StatusCode, re.Response.Header, re.Body)
 		}
-		return "", providers.ClassifyTransport("meta", "exchange_code", err)
+		return "", providers.ClassifyTransportCtx(ctx, "meta", "exchange_code", err)
 	}
 	s.AccessToken = tok.AccessToken
 	s.ExpiresAt = tok.Expiry
