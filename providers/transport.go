@@ -150,3 +150,40 @@ func HTTPDefaults(hc *http.Client, timeout time.Duration, clock Clock) (*http.Cl
 	}
 	return hc, timeout, clock
 }
+
+// CodeExchange is what a goth session's Authorize needs to finish an OAuth callback:
+// the same steps for every provider, with the provider's own error classifier.
+type CodeExchange struct {
+	Provider   string
+	OAuth      *oauth2.Config
+	HTTPClient *http.Client
+	Timeout    time.Duration
+	// DetailParam names the callback parameter that explains an error
+	// ("error_reason" for Meta, "error_description" for LinkedIn).
+	DetailParam string
+	// Classify turns the token endpoint's error response into a classified error.
+	Classify func(op string, status int, header http.Header, body []byte) *Error
+}
+
+// Exchange checks the callback's parameters and trades its code for a token. A cancelled
+// dialog is LoginError's missing_permission; every other failure is a classified *Error.
+func (c CodeExchange) Exchange(params interface{ Get(string) string }) (*oauth2.Token, error) {
+	if e := params.Get("error"); e != "" {
+		return nil, LoginError(c.Provider, e, params.Get(c.DetailParam))
+	}
+	code := params.Get("code")
+	if code == "" {
+		return nil, NewError(c.Provider, "authorize", ReasonUnknown, "the callback has no code")
+	}
+	ctx, cancel := OAuthContext(c.HTTPClient, c.Timeout)
+	defer cancel()
+	tok, err := c.OAuth.Exchange(ctx, code)
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil {
+			return nil, c.Classify("exchange_code", re.Response.StatusCode, re.Response.Header, re.Body)
+		}
+		return nil, ClassifyTransportCtx(ctx, c.Provider, "exchange_code", err)
+	}
+	return tok, nil
+}

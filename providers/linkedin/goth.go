@@ -106,6 +106,12 @@ func (p *GothProvider) RefreshToken(refreshToken string) (*oauth2.Token, error) 
 	return tok, nil
 }
 
+// codeExchange finishes this provider's OAuth callbacks.
+func (p *GothProvider) codeExchange() providers.CodeExchange {
+	return providers.CodeExchange{Provider: "linkedin", OAuth: p.oauth, HTTPClient: p.client.cfg.HTTPClient,
+		Timeout: p.client.cfg.Timeout, DetailParam: "error_description", Classify: Classify}
+}
+
 // RefreshTokenAvailable is true: LinkedIn issues 365-day refresh tokens.
 func (p *GothProvider) RefreshTokenAvailable() bool { return true }
 
@@ -132,22 +138,9 @@ func (s *Session) Authorize(provider goth.Provider, params goth.Params) (string,
 	if !ok {
 		return "", providers.NewError("linkedin", "authorize", providers.ReasonUnknown, "provider of another kind")
 	}
-	if e := params.Get("error"); e != "" {
-		return "", providers.LoginError("linkedin", e, params.Get("error_description"))
-	}
-	code := params.Get("code")
-	if code == "" {
-		return "", providers.NewError("linkedin", "authorize", providers.ReasonUnknown, "the callback has no code")
-	}
-	ctx, cancel := providers.OAuthContext(p.client.cfg.HTTPClient, p.client.cfg.Timeout)
-	defer cancel()
-	tok, err := p.oauth.Exchange(ctx, code)
+	tok, err := p.codeExchange().Exchange(params)
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil {
-			return "", Classify("exchange_code", re.Response.StatusCode, re.Response.Header, re.Body)
-		}
-		return "", providers.ClassifyTransportCtx(ctx, "linkedin", "exchange_code", err)
+		return "", err
 	}
 	s.AccessToken, s.RefreshToken, s.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
 	now := p.client.cfg.Clock.Now() // the configured clock, which the sandbox can advance

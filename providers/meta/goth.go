@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -148,6 +147,12 @@ func (p *GothProvider) RefreshToken(string) (*oauth2.Token, error) {
 	return nil, providers.NewError("meta", "refresh_token", providers.ReasonUnknown, "no refresh tokens; use the long-lived token exchange")
 }
 
+// codeExchange finishes this provider's OAuth callbacks.
+func (p *GothProvider) codeExchange() providers.CodeExchange {
+	return providers.CodeExchange{Provider: "meta", OAuth: p.oauth, HTTPClient: p.client.cfg.HTTPClient,
+		Timeout: p.client.cfg.Timeout, DetailParam: "error_reason", Classify: Classify}
+}
+
 // RefreshTokenAvailable is false for Meta.
 func (p *GothProvider) RefreshTokenAvailable() bool { return false }
 
@@ -174,22 +179,9 @@ func (s *Session) Authorize(provider goth.Provider, params goth.Params) (string,
 	if !ok {
 		return "", providers.NewError("meta", "authorize", providers.ReasonUnknown, "provider of another kind")
 	}
-	if e := params.Get("error"); e != "" {
-		return "", providers.LoginError("meta", e, params.Get("error_reason"))
-	}
-	code := params.Get("code")
-	if code == "" {
-		return "", providers.NewError("meta", "authorize", providers.ReasonUnknown, "the callback has no code")
-	}
-	ctx, cancel := providers.OAuthContext(p.client.cfg.HTTPClient, p.client.cfg.Timeout)
-	defer cancel()
-	tok, err := p.oauth.Exchange(ctx, code)
+	tok, err := p.codeExchange().Exchange(params)
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil {
-			return "", Classify("exchange_code", re.Response.StatusCode, re.Response.Header, re.Body)
-		}
-		return "", providers.ClassifyTransportCtx(ctx, "meta", "exchange_code", err)
+		return "", err
 	}
 	s.AccessToken = tok.AccessToken
 	s.ExpiresAt = tok.Expiry
