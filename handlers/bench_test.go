@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,7 +14,6 @@ import (
 	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/models/storetest"
-	"github.com/relink/relink/static"
 )
 
 // Benchmarks go through a real httptest server, client included, so ns/op and allocs/op
@@ -36,13 +34,9 @@ func newBenchSite(b *testing.B, subAccounts int) *benchSite {
 		b.Fatal(err)
 	}
 	growAgency(b, store, subAccounts, 30)
-	app, err := handlers.New(handlers.Config{
-		Store:       store,
-		Sessions:    handlers.NewCookieStore([][]byte{[]byte(strings.Repeat("k", 64))}, false),
-		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Static:      static.Files,
-		LoginLimits: handlers.LoginLimits{PerIP: 1 << 30, PerEmail: 1 << 30},
-	})
+	cfg := testConfig(store)
+	cfg.LoginLimits = handlers.LoginLimits{PerIP: 1 << 30, PerEmail: 1 << 30}
+	app, err := handlers.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

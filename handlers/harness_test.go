@@ -33,6 +33,16 @@ type site struct {
 // rivalSubAccount belongs to another agency than the demo one.
 const rivalSubAccount = "Secret Rival Client"
 
+// testConfig is the web layer's configuration in tests: a fixed session key, no log output.
+func testConfig(store *models.Store) handlers.Config {
+	return handlers.Config{
+		Store:    store,
+		Sessions: handlers.NewCookieStore([][]byte{[]byte(strings.Repeat("k", 64))}, false),
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Static:   static.Files,
+	}
+}
+
 func newSite(t *testing.T, limits ...handlers.LoginLimits) *site {
 	t.Helper()
 	ctx := context.Background()
@@ -47,12 +57,7 @@ func newSite(t *testing.T, limits ...handlers.LoginLimits) *site {
 	if _, err := store.CreateSubAccount(ctx, rival.ID, rivalSubAccount); err != nil {
 		t.Fatal(err)
 	}
-	cfg := handlers.Config{
-		Store:    store,
-		Sessions: handlers.NewCookieStore([][]byte{[]byte(strings.Repeat("k", 64))}, false),
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Static:   static.Files,
-	}
+	cfg := testConfig(store)
 	if len(limits) > 0 {
 		cfg.LoginLimits = limits[0]
 	}

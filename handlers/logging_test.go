@@ -12,7 +12,6 @@ import (
 
 	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models/storetest"
-	"github.com/relink/relink/static"
 )
 
 // lockedBuffer is a log sink safe for the server's goroutines.
@@ -39,12 +38,9 @@ func TestRequestLogsNameTheUserButNeverQueriesOrPasswords(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs lockedBuffer
-	app, err := handlers.New(handlers.Config{
-		Store:    store,
-		Sessions: handlers.NewCookieStore([][]byte{[]byte(strings.Repeat("k", 64))}, false),
-		Log:      slog.New(slog.NewTextHandler(&logs, nil)),
-		Static:   static.Files,
-	})
+	cfg := testConfig(store)
+	cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	app, err := handlers.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

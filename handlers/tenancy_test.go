@@ -3,8 +3,6 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,19 +12,13 @@ import (
 	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/models/storetest"
-	"github.com/relink/relink/static"
 )
 
 // subAccountRoutes lists every route under /accounts/{subAccountID}, read from the router
 // itself so that a route added later is covered without editing this test.
 func subAccountRoutes(t *testing.T) [][2]string {
 	t.Helper()
-	app, err := handlers.New(handlers.Config{
-		Store:    storetest.Open(t),
-		Sessions: handlers.NewCookieStore([][]byte{[]byte(strings.Repeat("k", 64))}, false),
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Static:   static.Files,
-	})
+	app, err := handlers.New(testConfig(storetest.Open(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
