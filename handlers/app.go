@@ -5,13 +5,15 @@ package handlers
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/a-h/templ"
-	"github.com/go-chi/httprate"
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
 	"github.com/relink/relink/models"
@@ -19,9 +21,11 @@ import (
 
 // Config is what the web layer is built from.
 type Config struct {
-	Store    *models.Store
-	Sessions *sessions.CookieStore
-	Log      *slog.Logger
+	Store *models.Store
+	// SessionKeys sign and encrypt cookies: 64 bytes each, the first one signs, all are
+	// accepted, so keys rotate by putting a new one first.
+	SessionKeys [][]byte
+	Log         *slog.Logger
 	// Static serves /static/.
 	Static fs.FS
 	// HTTPS says Relink is served over https (BASE_URL): cookies are Secure and browsers are
@@ -37,12 +41,18 @@ type Config struct {
 	Extra map[string]http.Handler
 }
 
-// LoginLimits bound how often sign-in may be tried.
+// LoginLimits bound how often sign-in may be tried and how many passwords are checked at once.
 type LoginLimits struct {
-	PerIP       int
+	PerIP  int
+	Window time.Duration
+	// PerEmail counts the attempts for one email from browsers it has never signed in from,
+	// and separately from each browser it has signed in from before.
 	PerEmail    int
-	Window      time.Duration
 	EmailWindow time.Duration
+	// Checks is how many password checks (19 MiB of memory each) may run at once; CheckWait
+	// how long a sign-in waits for one before it is told to come back.
+	Checks    int
+	CheckWait time.Duration
 }
 
 func (l LoginLimits) withDefaults() LoginLimits {
@@ -58,43 +68,60 @@ func (l LoginLimits) withDefaults() LoginLimits {
 	if l.EmailWindow == 0 {
 		l.EmailWindow = 15 * time.Minute
 	}
+	if l.Checks == 0 {
+		l.Checks = runtime.GOMAXPROCS(0)
+	}
+	if l.CheckWait == 0 {
+		l.CheckWait = 3 * time.Second
+	}
 	return l
 }
 
 // App holds the dependencies of every handler.
 type App struct {
-	store        *models.Store
-	sessions     *sessions.CookieStore
-	log          *slog.Logger
-	static       fs.FS
-	proxyHops    int
-	https        bool
-	limits       LoginLimits
-	ipLimiter    *httprate.RateLimiter
-	emailLimiter *httprate.RateLimiter
-	extra        map[string]http.Handler
+	store          *models.Store
+	sessions       *sessions.CookieStore
+	deviceCodecs   []securecookie.Codec
+	log            *slog.Logger
+	static         fs.FS
+	proxyHops      int
+	https          bool
+	ipAttempts     *attemptLimiter
+	emailAttempts  *attemptLimiter
+	deviceAttempts *attemptLimiter
+	checks         *checkSlots
+	extra          map[string]http.Handler
 }
 
 // New builds the web application.
 func New(cfg Config) (*App, error) {
-	if cfg.Store == nil || cfg.Sessions == nil || cfg.Static == nil {
-		return nil, errors.New("handlers: store, sessions and static files are required")
+	if cfg.Store == nil || len(cfg.SessionKeys) == 0 || cfg.Static == nil {
+		return nil, errors.New("handlers: store, session keys and static files are required")
+	}
+	var pairs [][]byte
+	for i, k := range cfg.SessionKeys {
+		if len(k) != 64 {
+			return nil, fmt.Errorf("handlers: session key %d is %d bytes, want 64", i+1, len(k))
+		}
+		pairs = append(pairs, k[:32], k[32:64])
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
 	limits := cfg.LoginLimits.withDefaults()
 	return &App{
-		store:        cfg.Store,
-		sessions:     cfg.Sessions,
-		log:          cfg.Log,
-		static:       cfg.Static,
-		proxyHops:    cfg.TrustedProxyHops,
-		limits:       limits,
-		https:        cfg.HTTPS,
-		ipLimiter:    httprate.NewRateLimiter(limits.PerIP, limits.Window),
-		emailLimiter: httprate.NewRateLimiter(limits.PerEmail, limits.EmailWindow),
-		extra:        cfg.Extra,
+		store:          cfg.Store,
+		sessions:       newCookieStore(pairs, cfg.HTTPS),
+		deviceCodecs:   newDeviceCodecs(pairs),
+		log:            cfg.Log,
+		static:         cfg.Static,
+		proxyHops:      cfg.TrustedProxyHops,
+		https:          cfg.HTTPS,
+		ipAttempts:     newAttemptLimiter(limits.PerIP, limits.Window),
+		emailAttempts:  newAttemptLimiter(limits.PerEmail, limits.EmailWindow),
+		deviceAttempts: newAttemptLimiter(limits.PerEmail, limits.EmailWindow),
+		checks:         newCheckSlots(limits.Checks, limits.CheckWait),
+		extra:          cfg.Extra,
 	}, nil
 }
 

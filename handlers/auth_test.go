@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,12 +99,26 @@ func TestLoginIsRateLimited(t *testing.T) {
 				t.Fatalf("attempt %d: status %d", i+1, p.status)
 			}
 		}
-		p := b.post("/login", url.Values{"email": {"OWNER@northwind.test"}, "password": {demoPassword}})
+		p := b.post("/login", url.Values{"email": {"OWNER@northwind.test"}, "password": {demoPassword}, "next": {"/agency"}})
 		if p.status != http.StatusTooManyRequests {
 			t.Fatalf("4th attempt: status %d, want 429", p.status)
 		}
-		if !strings.Contains(p.doc.Find("[data-testid=error-page]").Text(), "Too many sign-in attempts") {
-			t.Error("the 429 page does not say what happened")
+		msg := p.doc.Find("[data-testid=login-error]").Text()
+		if !strings.Contains(msg, "Too many sign-in attempts. Try again in") || !strings.Contains(msg, "minute") {
+			t.Errorf("the 429 page says %q, want the wait time", msg)
+		}
+		if secs, err := strconv.Atoi(p.header.Get("Retry-After")); err != nil || secs < 1 || secs > 120 {
+			t.Errorf("Retry-After %q, want the seconds until the next attempt (the sliding window fades over two windows)", p.header.Get("Retry-After"))
+		}
+		form := p.doc.Find("form[action='/login']")
+		if form.Length() != 1 || form.Find("input[name=password]").Length() != 1 {
+			t.Fatal("the 429 page has no sign-in form")
+		}
+		if v, _ := form.Find("input[name=email]").Attr("value"); v != "OWNER@northwind.test" {
+			t.Errorf("the form lost the email: %q", v)
+		}
+		if v, _ := form.Find("input[name=next]").Attr("value"); v != "/agency" {
+			t.Errorf("the form lost where to go next: %q", v)
 		}
 		if p := b.post("/login", url.Values{"email": {"admin@bluebird.test"}, "password": {demoPassword}}); p.status != http.StatusSeeOther {
 			t.Fatalf("another email from the same IP: status %d, want 303", p.status)

@@ -36,10 +36,10 @@ const rivalSubAccount = "Secret Rival Client"
 // testConfig is the web layer's configuration in tests: a fixed session key, no log output.
 func testConfig(store *models.Store) handlers.Config {
 	return handlers.Config{
-		Store:    store,
-		Sessions: handlers.NewCookieStore([][]byte{[]byte(strings.Repeat("k", 64))}, false),
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Static:   static.Files,
+		Store:       store,
+		SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64))},
+		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Static:      static.Files,
 	}
 }
 

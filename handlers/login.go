@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/go-chi/httprate"
 
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/views/components"
@@ -31,7 +33,8 @@ func (a *App) loginPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// loginSubmit checks the credentials, rate-limited per client IP and per email.
+// loginSubmit checks the credentials. Every attempt is counted per client IP and per email
+// before its password is checked, and only a bounded number of checks run at once.
 func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
@@ -45,37 +48,76 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		a.render(w, r, http.StatusUnprocessableEntity, pages.Login(layouts.Page{Title: "Sign in"}, form))
 		return nil
 	}
-	// Only failed attempts count, so an office of colleagues behind one address is never
-	// locked out by signing in successfully.
-	ipKey, emailKey := "ip:"+middleware.GetClientIP(r.Context()), "email:"+email
-	if limited(a.ipLimiter, ipKey, a.limits.PerIP) || limited(a.emailLimiter, emailKey, a.limits.PerEmail) {
-		return &Error{Status: http.StatusTooManyRequests, Title: "Too many sign-in attempts",
-			Message: "Too many sign-in attempts. Wait a few minutes, then try again."}
+	ctx := r.Context()
+	ip := middleware.GetClientIP(ctx)
+	// A browser this account has signed in from before has attempts of its own: strangers
+	// using up the email's attempts do not lock its owner out.
+	emailLimiter, emailKey := a.emailAttempts, "email:"+email
+	if d := a.device(r); d.knows(email) {
+		emailLimiter, emailKey = a.deviceAttempts, "device:"+d.ID+":"+email
 	}
-	u, err := a.store.Authenticate(r.Context(), email, password)
+	ipTry, wait, ok := a.ipAttempts.take("ip:" + ip)
+	if !ok {
+		return a.tooManyAttempts(w, r, form, wait)
+	}
+	emailTry, wait, ok := emailLimiter.take(emailKey)
+	if !ok {
+		a.ipAttempts.refund(ipTry)
+		return a.tooManyAttempts(w, r, form, wait)
+	}
+	// Attempts that are not evaluated, or that succeed, do not count.
+	refund := func() {
+		a.ipAttempts.refund(ipTry)
+		emailLimiter.refund(emailTry)
+	}
+	if !a.checks.acquire(ctx) {
+		refund()
+		a.log.Warn("sign-in refused: too many password checks at once", "request_id", RequestID(ctx), "ip", ip)
+		w.Header().Set("Retry-After", "5")
+		form.Error = "Relink is busy signing people in. Try again in a few seconds."
+		a.render(w, r, http.StatusServiceUnavailable, pages.Login(layouts.Page{Title: "Sign in"}, form))
+		return nil
+	}
+	u, err := a.store.Authenticate(ctx, email, password)
+	a.checks.release()
 	if errors.Is(err, models.ErrBadCredentials) {
-		a.ipLimiter.OnLimit(w, r, ipKey)
-		a.emailLimiter.OnLimit(w, r, emailKey)
-		a.log.Warn("sign-in failed", "request_id", RequestID(r.Context()), "ip", middleware.GetClientIP(r.Context()))
+		a.log.Warn("sign-in failed", "request_id", RequestID(ctx), "ip", ip)
 		form.Error = badLogin
 		a.render(w, r, http.StatusUnprocessableEntity, pages.Login(layouts.Page{Title: "Sign in"}, form))
 		return nil
 	}
+	refund()
 	if err != nil {
+		return err
+	}
+	if err := a.rememberDevice(w, r, email); err != nil {
 		return err
 	}
 	if err := a.startSession(w, r, u.ID); err != nil {
 		return err
 	}
-	a.log.Info("signed in", "user_id", u.ID, "request_id", RequestID(r.Context()))
+	a.log.Info("signed in", "user_id", u.ID, "request_id", RequestID(ctx))
 	http.Redirect(w, r, safeNext(form.Next), http.StatusSeeOther)
 	return nil
 }
 
-// limited reports whether key has used up its attempts in l's sliding window.
-func limited(l *httprate.RateLimiter, key string, max int) bool {
-	_, rate, err := l.Status(key)
-	return err == nil && rate >= float64(max)
+// tooManyAttempts answers 429 with the sign-in form again and how long to wait.
+func (a *App) tooManyAttempts(w http.ResponseWriter, r *http.Request, form pages.LoginForm, wait time.Duration) error {
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	a.log.Warn("sign-in rate limited", "request_id", RequestID(r.Context()), "ip", middleware.GetClientIP(r.Context()), "retry_after", secs)
+	form.Error = "Too many sign-in attempts. Try again " + inAbout(wait) + "."
+	a.render(w, r, http.StatusTooManyRequests, pages.Login(layouts.Page{Title: "Sign in"}, form))
+	return nil
+}
+
+// inAbout says a short wait the way people say it: "in a minute", "in 12 minutes".
+func inAbout(d time.Duration) string {
+	m := int(math.Ceil(d.Minutes()))
+	if m <= 1 {
+		return "in a minute"
+	}
+	return "in " + strconv.Itoa(m) + " minutes"
 }
 
 // logout ends the session.

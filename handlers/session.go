@@ -23,14 +23,9 @@ const (
 	sessLastSub = "last_sub"
 )
 
-// NewCookieStore builds the session store: the first key pair signs and encrypts, every pair
-// is accepted, so keys rotate by putting a new pair first. Each key is 64 bytes: 32 to sign
-// and 32 to encrypt.
-func NewCookieStore(keys [][]byte, secure bool) *sessions.CookieStore {
-	var pairs [][]byte
-	for _, k := range keys {
-		pairs = append(pairs, k[:32], k[32:64])
-	}
+// newCookieStore builds the session store from (sign, encrypt) key pairs: the first pair
+// signs and encrypts, every pair is accepted, so keys rotate by putting a new pair first.
+func newCookieStore(pairs [][]byte, secure bool) *sessions.CookieStore {
 	s := sessions.NewCookieStore(pairs...)
 	s.Options = &sessions.Options{
 		Path:     "/",
@@ -56,14 +51,20 @@ func (a *App) session(r *http.Request) *sessions.Session {
 
 // startSession replaces whatever session the browser had with a new one for userID: a new
 // random id recorded in the database, so a session fixed before sign-in is worthless after it
-// and signing out ends it for good.
+// and signing out ends it for good. The browser's previous session ends, so that a copy of
+// its cookie stops working too.
 func (a *App) startSession(w http.ResponseWriter, r *http.Request, userID int64) error {
 	now := time.Now()
+	s := a.session(r)
+	if old, _ := s.Values[sessID].(string); old != "" {
+		if err := a.store.RevokeSession(r.Context(), old, now); err != nil {
+			return err
+		}
+	}
 	id, err := a.store.CreateSession(r.Context(), userID, now, now.Add(sessionMaxAge))
 	if err != nil {
 		return err
 	}
-	s := a.session(r)
 	lastSub := s.Values[sessLastSub]
 	s.Values = map[any]any{sessUserID: userID, sessID: id}
 	// The last sub-account outlives sign-out for the same user in the same browser.

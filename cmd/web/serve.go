@@ -87,7 +87,7 @@ func serve(ctx context.Context, e env, args []string) error {
 
 	app, err := handlers.New(handlers.Config{
 		Store:            store,
-		Sessions:         handlers.NewCookieStore(cfg.SessionKeys, cfg.BaseURL.Scheme == "https"),
+		SessionKeys:      cfg.SessionKeys,
 		HTTPS:            cfg.BaseURL.Scheme == "https",
 		Log:              log,
 		Static:           static.Files,
