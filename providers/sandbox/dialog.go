@@ -71,7 +71,13 @@ func (s *Sandbox) oauthDialog(w http.ResponseWriter, r *http.Request, provider s
 	}
 	u, ok := s.redirectTarget(d.redirectURI)
 	if !ok {
-		s.renderError(w, http.StatusBadRequest, brand, "URL blocked", "This redirect failed because the redirect URI is not allowed in the app's client OAuth settings.")
+		// Each provider's own wording, so that a misconfigured callback reads in the
+		// sandbox as it will in production.
+		if provider == "meta" {
+			s.renderError(w, http.StatusBadRequest, brand, "URL Blocked", "This redirect failed because the redirect URI is not whitelisted in the app’s Client OAuth Settings. Make sure Client and Web OAuth Login are on and add all your app domains as Valid OAuth Redirect URIs.")
+		} else {
+			s.renderError(w, http.StatusBadRequest, brand, "Bummer, something went wrong.", "The redirect_uri does not match the registered value")
+		}
 		return
 	}
 	d.redirect = u

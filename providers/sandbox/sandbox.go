@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -37,8 +38,12 @@ type Options struct {
 	// App credentials; defaults are fixed values shown by GET {prefix}/api/state.
 	MetaAppID, MetaAppSecret               string
 	LinkedInClientID, LinkedInClientSecret string
-	// RedirectURIs, when set, is the allow-list of OAuth redirect URIs; otherwise any
-	// absolute http(s) URI is accepted.
+	// AppBaseURL is the app's own public URL, e.g. "http://localhost:8080"; the
+	// dialogs accept only redirect URIs under it: same scheme, host and port, and a
+	// path under its path. Empty: only loopback redirect URIs (http or https on
+	// 127.0.0.0/8, [::1] or localhost, any port), which is what httptest gives.
+	AppBaseURL string
+	// RedirectURIs, when set, narrows the redirect URIs further to this exact list.
 	RedirectURIs []string
 	// AllowMissingAppSecretProof turns off "Require App Secret" (on by default, as
 	// Relink's real apps are configured).
@@ -77,6 +82,7 @@ const (
 // Sandbox is the emulator; it is an http.Handler and safe for concurrent use.
 type Sandbox struct {
 	opts    Options
+	appBase *url.URL // Options.AppBaseURL parsed; nil when empty or unusable
 	prefix  string
 	clock   *Clock
 	started time.Time
@@ -171,6 +177,13 @@ func New(opts Options) *Sandbox {
 		tokens: map[string]*token{}, codes: map[string]*authCode{}, grants: map[string]*grant{},
 		faults: map[faultKey]*Fault{}, calls: map[callKey]int{}, pageToks: map[string]string{},
 		usage: map[string]*usageWindow{},
+	}
+	if opts.AppBaseURL != "" {
+		if u, ok := parseRedirect(opts.AppBaseURL); ok && u.RawQuery == "" {
+			s.appBase = u
+		} else {
+			s.logger.Error("sandbox: AppBaseURL is not an absolute http(s) URL without query or fragment; the dialogs refuse every redirect_uri", "app_base_url", opts.AppBaseURL)
+		}
 	}
 	s.started = s.clock.Now()
 	s.handler = http.NewCrossOriginProtection().Handler(http.HandlerFunc(s.route))
@@ -401,15 +414,79 @@ func clientCredentials(r *http.Request) (id, secret string) {
 }
 
 // redirectTarget parses uri and reports whether the dialog may send the browser
-// back to it: an absolute http(s) URI with a host and no fragment, and one of
-// Options.RedirectURIs when they are set.
+// back to it. Like a real app's Valid OAuth Redirect URIs (Meta) and authorized
+// redirect URLs (LinkedIn), it must be under Options.AppBaseURL, or on a loopback
+// address when that is empty, and in Options.RedirectURIs when they are set, so a
+// forged dialog link cannot hand a code to another site.
 func (s *Sandbox) redirectTarget(uri string) (*url.URL, bool) {
-	u, err := url.Parse(uri)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+	u, ok := parseRedirect(uri)
+	if !ok {
 		return nil, false
 	}
-	if len(s.opts.RedirectURIs) > 0 && !contains(s.opts.RedirectURIs, uri) {
+	switch {
+	case s.opts.AppBaseURL == "":
+		ok = isLoopback(u.Hostname())
+	case s.appBase == nil: // an unusable AppBaseURL was logged by New; fail closed
+		ok = false
+	default:
+		ok = underBase(u, s.appBase)
+	}
+	if !ok || (len(s.opts.RedirectURIs) > 0 && !contains(s.opts.RedirectURIs, uri)) {
 		return nil, false
 	}
 	return u, true
+}
+
+// parseRedirect parses an absolute http(s) URI that a browser and net/url read
+// alike: no user info, fragment, dot segment or backslash, each of which lets the
+// browser end up on another host or path than the one checked.
+func parseRedirect(uri string) (*url.URL, bool) {
+	if strings.ContainsRune(uri, '\\') {
+		return nil, false
+	}
+	u, err := url.Parse(uri)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Fragment != "" || hasDotSegment(u.Path) {
+		return nil, false
+	}
+	return u, true
+}
+
+func hasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// isLoopback accepts only spellings every client resolves to this machine:
+// localhost, dotted 127.x.y.z and ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && ((a.Is4() && a.As4()[0] == 127) || a == netip.IPv6Loopback())
+}
+
+// underBase reports whether u has base's scheme, host and port (a missing port is
+// the scheme's default) and a path at or under base's path.
+func underBase(u, base *url.URL) bool {
+	if u.Scheme != base.Scheme || !strings.EqualFold(u.Hostname(), base.Hostname()) || portOf(u) != portOf(base) {
+		return false
+	}
+	dir := strings.TrimSuffix(base.Path, "/")
+	return dir == "" || u.Path == dir || strings.HasPrefix(u.Path, dir+"/")
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }

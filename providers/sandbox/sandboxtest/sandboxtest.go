@@ -18,8 +18,10 @@ import (
 // Epoch is the frozen start time of sandboxes started by Start.
 var Epoch = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
-// RedirectURI is the callback the helpers use.
-const RedirectURI = "http://app.test/auth/callback"
+// RedirectURI is the callback the helpers use: a loopback one, the only kind a
+// sandbox without Options.AppBaseURL accepts. Nothing listens on it; the helpers
+// read the code from the dialog's redirect without following it.
+const RedirectURI = "http://127.0.0.1/auth/callback"
 
 // MetaScopes are the scopes Relink asks Meta for.
 var MetaScopes = []string{"public_profile", "email", "pages_show_list", "pages_read_engagement", "instagram_basic", "ads_read", "ads_management", "business_management"}
