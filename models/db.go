@@ -53,9 +53,12 @@ func IsPostgresURL(u string) bool {
 
 // SQLiteDSN is the driver DSN for the SQLite file at path: WAL so readers never wait on the
 // writer, a busy timeout, foreign keys on, and immediate transactions, without which two
-// read-then-write transactions fail with SQLITE_BUSY instead of waiting.
+// read-then-write transactions fail with SQLITE_BUSY instead of waiting. Its files are
+// created readable by their owner only.
 func SQLiteDSN(path string) string {
+	registerPrivateVFS()
 	q := url.Values{}
+	q.Set("vfs", privateVFS)
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(wal)")
@@ -95,6 +98,9 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 		}
 		if err := os.MkdirAll(filepath.Dir(opts.SQLitePath), 0o700); err != nil {
 			return nil, fmt.Errorf("models: create database directory: %w", err)
+		}
+		if err := restrictSQLiteFiles(opts.SQLitePath); err != nil {
+			return nil, err
 		}
 		dialector, dialect = gormlite.Open(SQLiteDSN(opts.SQLitePath)), DialectSQLite
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -69,13 +70,28 @@ func (c config) SeedDemo() bool { return !c.Postgres() && !c.Production }
 // SQLitePath is where the embedded database lives.
 func (c config) SQLitePath() string { return filepath.Join(c.DataDir, "relink.db") }
 
-// checkDataDir makes sure DATA_DIR exists and can be written, for the SQLite database.
-func (c config) checkDataDir() error {
+// checkDataDir makes sure DATA_DIR exists and can be written, for the SQLite database, and
+// that other users cannot read or enter it: the database holds password hashes, session
+// hashes and encrypted tokens, and the keys that decrypt them sit beside it. Production
+// refuses such a directory; development passes the same words to warn.
+func (c config) checkDataDir(warn func(msg string)) error {
 	if c.Postgres() {
 		return nil
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return &configError{"DATA_DIR", fmt.Sprintf("cannot create %s: %v", c.DataDir, errors.Unwrap(err))}
+	}
+	info, err := os.Stat(c.DataDir)
+	if err != nil {
+		return &configError{"DATA_DIR", fmt.Sprintf("cannot read %s: %v", c.DataDir, errors.Unwrap(err))}
+	}
+	// Windows has no mode bits to check.
+	if perm := info.Mode().Perm(); perm&0o007 != 0 && runtime.GOOS != "windows" {
+		msg := fmt.Sprintf("%s has mode %#o, so other users of this machine can read the database and its keys; run chmod 700 %s", c.DataDir, perm, c.DataDir)
+		if c.Production {
+			return &configError{"DATA_DIR", msg}
+		}
+		warn(msg)
 	}
 	f, err := os.CreateTemp(c.DataDir, ".write-check-*")
 	if err != nil {

@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -118,5 +122,58 @@ func TestGoodConfigurationIsRead(t *testing.T) {
 	if defaults.Addr != ":8080" || defaults.BaseURL.String() != "http://localhost:8080" || defaults.Postgres() ||
 		defaults.LogLevel != slog.LevelInfo || defaults.MigrateOnStart || defaults.SessionKeys != nil {
 		t.Errorf("defaults %+v", defaults)
+	}
+}
+
+// DATA_DIR holds the database and the keys: in production a directory other users may read
+// or enter is refused before anything is opened; in development it is only a warning.
+func TestDataDirOpenToOthers(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permissions")
+	}
+	tests := []struct {
+		name        string
+		environment string
+		mode        os.FileMode
+		args        []string
+		wantRefused bool
+		wantWarning bool
+	}{
+		{name: "production refuses serve on a world-readable directory", environment: "production", mode: 0o755, args: []string{"serve"}, wantRefused: true},
+		{name: "production refuses migrate on a world-enterable directory", environment: "production", mode: 0o701, args: []string{"migrate"}, wantRefused: true},
+		{name: "production refuses agency add", environment: "production", mode: 0o777, args: []string{"agency", "add", "Acme"}, wantRefused: true},
+		{name: "production accepts a directory its group may read", environment: "production", mode: 0o750, args: []string{"migrate"}},
+		{name: "production accepts a private directory", environment: "production", mode: 0o700, args: []string{"migrate"}},
+		{name: "development warns", environment: "development", mode: 0o755, args: []string{"migrate"}, wantWarning: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := sqliteEnv(t).with("ENVIRONMENT", tt.environment)
+			if err := os.Chmod(env["DATA_DIR"], tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			r := command(t, env, "", tt.args...)
+			var ce *configError
+			if !tt.wantRefused {
+				if r.err != nil {
+					t.Fatalf("got %v, want no error", r.err)
+				}
+				if warned := strings.Contains(r.stderr, "chmod 700"); warned != tt.wantWarning {
+					t.Errorf("warning %v, want %v; stderr:\n%s", warned, tt.wantWarning, r.stderr)
+				}
+				return
+			}
+			if !errors.As(r.err, &ce) || ce.name != "DATA_DIR" {
+				t.Fatalf("got %v (%T), want a configError on DATA_DIR", r.err, r.err)
+			}
+			for _, want := range []string{fmt.Sprintf("%#o", tt.mode), "chmod 700"} {
+				if !strings.Contains(r.err.Error(), want) {
+					t.Errorf("error %q does not say %q", r.err, want)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(env["DATA_DIR"], "relink.db")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the database was created before the refusal (%v)", err)
+			}
+		})
 	}
 }

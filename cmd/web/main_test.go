@@ -50,7 +50,7 @@ func TestMainExitStatus(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(bin, tt.args...)
 			// The binary gets exactly these settings, never the test's environment.
-			cmd.Env = append([]string{"DATA_DIR=" + t.TempDir(), "ADDR=127.0.0.1:0"}, tt.env...)
+			cmd.Env = append([]string{"DATA_DIR=" + dataDir(t), "ADDR=127.0.0.1:0"}, tt.env...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			cmd.Stdin = strings.NewReader("short\n")
@@ -84,7 +84,7 @@ func TestMainExitStatus(t *testing.T) {
 	t.Run("SIGTERM shuts down with status 0", func(t *testing.T) {
 		addr := freeAddr(t)
 		cmd := exec.Command(bin)
-		cmd.Env = []string{"DATA_DIR=" + t.TempDir(), "ADDR=" + addr}
+		cmd.Env = []string{"DATA_DIR=" + dataDir(t), "ADDR=" + addr}
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {

@@ -15,7 +15,7 @@ func migrate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}

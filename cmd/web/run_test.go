@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -53,7 +54,18 @@ func command(t *testing.T, env fakeEnv, stdin string, args ...string) result {
 
 // sqliteEnv is a fresh embedded install: a DATA_DIR of its own and no other setting.
 func sqliteEnv(t *testing.T) fakeEnv {
-	return fakeEnv{"DATA_DIR": t.TempDir(), "ADDR": "127.0.0.1:0"}
+	return fakeEnv{"DATA_DIR": dataDir(t), "ADDR": "127.0.0.1:0"}
+}
+
+// dataDir is an empty DATA_DIR as an operator should keep it: t.TempDir is open to others,
+// which production refuses.
+func dataDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // databaseEnv is sqliteEnv, or with TEST_POSTGRES_DSN set, an empty PostgreSQL schema of
@@ -74,7 +86,7 @@ func postgresEnv(t *testing.T) fakeEnv {
 		t.Skipf("%s is not set", storetest.EnvPostgres)
 	}
 	return fakeEnv{
-		"DATA_DIR":     t.TempDir(),
+		"DATA_DIR":     dataDir(t),
 		"ADDR":         "127.0.0.1:0",
 		"DATABASE_URL": storetest.PostgresSchema(t, dsn),
 		"SESSION_KEYS": randomKey(64),
@@ -89,13 +101,13 @@ func randomKey(size int) string {
 }
 
 // openTestStore opens the database env points at, the way the commands do.
-func openTestStore(t *testing.T, env fakeEnv) *models.Store {
+func openTestStore(t *testing.T, fe fakeEnv) *models.Store {
 	t.Helper()
-	cfg, err := loadConfig(env.getenv)
+	cfg, err := loadConfig(fe.getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := openStore(context.Background(), cfg)
+	store, err := openStore(context.Background(), env{getenv: fe.getenv, stderr: io.Discard}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

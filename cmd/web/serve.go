@@ -34,13 +34,13 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cfg.checkDataDir(); err != nil {
+	log := newLogger(e.stderr, cfg)
+	if err := cfg.checkDataDir(func(msg string) { log.Warn("DATA_DIR: " + msg) }); err != nil {
 		return err
 	}
 	if err := cfg.ensureKeys(); err != nil {
 		return err
 	}
-	log := newLogger(e.stderr, cfg)
 
 	// In sandbox mode the app reads time from the sandbox's clock, so advancing it in the
 	// control panel lets a 60-day expiry be watched in minutes.
@@ -57,7 +57,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		}
 	}
 
-	store, err := openStoreAt(ctx, cfg, now)
+	store, err := openDatabase(ctx, cfg, now)
 	if err != nil {
 		return err
 	}
@@ -151,16 +151,19 @@ func newLogger(w io.Writer, cfg config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openStore opens the configured database on the wall clock.
-func openStore(ctx context.Context, cfg config) (*models.Store, error) {
-	return openStoreAt(ctx, cfg, nil)
-}
-
-// openStoreAt opens the configured database with now as its clock (nil: the wall clock).
-func openStoreAt(ctx context.Context, cfg config, now func() time.Time) (*models.Store, error) {
-	if err := cfg.checkDataDir(); err != nil {
+// openStore checks DATA_DIR and opens the configured database on the wall clock, for the
+// commands other than serve; a warning about DATA_DIR goes to standard error.
+func openStore(ctx context.Context, e env, cfg config) (*models.Store, error) {
+	log := newLogger(e.stderr, cfg)
+	if err := cfg.checkDataDir(func(msg string) { log.Warn("DATA_DIR: " + msg) }); err != nil {
 		return nil, err
 	}
+	return openDatabase(ctx, cfg, nil)
+}
+
+// openDatabase opens the configured database, once DATA_DIR has been checked, with now as
+// its clock (nil: the wall clock).
+func openDatabase(ctx context.Context, cfg config, now func() time.Time) (*models.Store, error) {
 	store, err := models.Open(ctx, models.OpenOptions{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

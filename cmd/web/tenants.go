@@ -69,7 +69,7 @@ func openMigratedStore(ctx context.Context, e env) (*models.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return nil, err
 	}
