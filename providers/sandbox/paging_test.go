@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/relink/relink/providers/sandbox"
@@ -51,8 +52,8 @@ func TestGraphCursors(t *testing.T) {
 		return base + "?" + v.Encode()
 	}
 	first := readGraphPage(t, q())
-	second := readGraphPage(t, first.next)
-	last := readGraphPage(t, second.next)
+	second := readGraphPage(t, withProof(t, first.next, tok))
+	last := readGraphPage(t, withProof(t, second.next, tok))
 	tests := []struct {
 		name  string
 		check func(t *testing.T)
@@ -83,7 +84,7 @@ func TestGraphCursors(t *testing.T) {
 			if last.pr == "" {
 				t.Fatal("no previous link")
 			}
-			if got := readGraphPage(t, last.pr); len(got.ids) == 0 || got.ids[0] != second.ids[0] {
+			if got := readGraphPage(t, withProof(t, last.pr, tok)); len(got.ids) == 0 || got.ids[0] != second.ids[0] {
 				t.Errorf("previous of the last page: %v", got.ids)
 			}
 		}},
@@ -95,5 +96,60 @@ func TestGraphCursors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.check)
+	}
+}
+
+// withProof adds the token's appsecret_proof to a paging link, as a client must
+// before following it: Graph's links carry access_token but no proof.
+func withProof(t *testing.T, link, tok string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("appsecret_proof", sandbox.AppSecretProof(sandbox.DefaultMetaAppSecret, tok))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestGraphPagingLinksCarryNoAppSecretProof: Graph's paging.next and previous keep
+// access_token but drop appsecret_proof, so a client that follows them as they are
+// fails with code 100 when the app requires the proof, as on Facebook, and one that
+// adds its own proof pages on.
+func TestGraphPagingLinksCarryNoAppSecretProof(t *testing.T) {
+	_, srv := sandboxtest.Start(t)
+	tests := []struct {
+		name, user, path, limit string
+	}{
+		{name: "pages", user: sandbox.MetaAgencyUser, path: "/me/accounts", limit: "1"},
+		{name: "ad accounts", user: sandbox.MetaAgencyUser, path: "/me/adaccounts", limit: "2"},
+		{name: "many ad accounts", user: sandbox.MetaBulkUser, path: "/me/adaccounts", limit: "100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := longLived(t, srv, tt.user)
+			q := url.Values{"access_token": {tok}, "appsecret_proof": {sandbox.AppSecretProof(sandbox.DefaultMetaAppSecret, tok)},
+				"limit": {tt.limit}, "fields": {"id,name"}}
+			first := readGraphPage(t, srv.URL+"/sandbox/meta/graph/v24.0"+tt.path+"?"+q.Encode())
+			if first.next == "" {
+				t.Fatal("no next link on the first page")
+			}
+			second := readGraphPage(t, withProof(t, first.next, tok))
+			if second.pr == "" {
+				t.Fatal("no previous link on the second page")
+			}
+			for _, link := range []string{first.next, second.pr} {
+				lq := mustParse(t, link).Query()
+				if lq.Get("access_token") != tok || lq.Has("appsecret_proof") {
+					t.Errorf("link %s: want access_token and no appsecret_proof", link)
+				}
+				r := do(t, mustReq(http.MethodGet, link, ""))
+				e, _ := r.json(t)["error"].(map[string]any)
+				if r.status != http.StatusBadRequest || e["code"] != float64(100) || !strings.Contains(e["message"].(string), "appsecret_proof") {
+					t.Errorf("following the link as it is: %d %.200s", r.status, r.body)
+				}
+			}
+		})
 	}
 }

@@ -144,8 +144,10 @@ func filter(obj map[string]any, fieldsParam string, defaults ...string) map[stri
 
 // pageOf cuts one page out of items with Graph's cursor paging: cursors.after
 // points just past the page and cursors.before at its start, so after gives the
-// next page and before the previous one. The next and previous URLs keep every
-// query parameter (including access_token, as Graph's do).
+// next page and before the previous one. The next and previous URLs keep the
+// query parameters, access_token included, but not appsecret_proof, which Graph's
+// never carry: a client that follows them without adding its own proof must fail
+// here as it does on Facebook.
 func pageOf(r *http.Request, items []map[string]any, fieldsParam string, defaults ...string) map[string]any {
 	limit := 25
 	if n, err := strconv.Atoi(r.Form.Get("limit")); err == nil && n > 0 {
@@ -175,6 +177,7 @@ func pageOf(r *http.Request, items []map[string]any, fieldsParam string, default
 			q[k] = v
 		}
 		q.Del(del)
+		q.Del("appsecret_proof")
 		q.Set(set, cursor)
 		q.Set("limit", strconv.Itoa(limit))
 		return baseURL(r) + r.URL.Path + "?" + q.Encode()

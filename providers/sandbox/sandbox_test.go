@@ -357,12 +357,15 @@ func TestAdAccountsPaging(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, next, nil)
 		r := do(t, req)
 		m := r.json(t)
+		if r.status != 200 {
+			t.Fatalf("page %d: %d %s", pages+1, r.status, r.body)
+		}
 		for _, a := range m["data"].([]any) {
 			seen[a.(map[string]any)["account_id"].(string)] = true
 		}
 		next = ""
-		if p, ok := m["paging"].(map[string]any); ok {
-			next, _ = p["next"].(string)
+		if p, ok := m["paging"].(map[string]any); ok && p["next"] != nil {
+			next = withProof(t, p["next"].(string), tok)
 		}
 		pages++
 		if pages > 10 {
