@@ -27,7 +27,9 @@ func (e *configError) Error() string { return e.name + ": " + e.msg }
 
 // config is everything Relink reads from its environment; see the README's table.
 type config struct {
-	Addr             string
+	Addr string
+	// AddrDefaulted is set when ADDR was not given, so the welcome can say where Relink listens.
+	AddrDefaulted    bool
 	BaseURL          *url.URL
 	DatabaseURL      string
 	DataDir          string
@@ -114,11 +116,26 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return def
 	}
 	c := config{
-		Addr:         get("ADDR", ":8080"),
 		DatabaseURL:  get("DATABASE_URL", ""),
 		DataDir:      get("DATA_DIR", "./data"),
 		DemoPassword: get("DEMO_PASSWORD", "relink-demo"),
 		LogFormat:    get("LOG_FORMAT", "text"),
+	}
+	switch env := get("ENVIRONMENT", "development"); env {
+	case "development":
+	case "production":
+		c.Production = true
+	default:
+		return c, &configError{"ENVIRONMENT", fmt.Sprintf("want development or production (got %q)", env)}
+	}
+	// Development serves demo logins with a published password and the sandbox's API
+	// without authentication: unasked, it listens on this machine only.
+	c.Addr = get("ADDR", "")
+	if c.Addr == "" {
+		c.Addr, c.AddrDefaulted = ":8080", true
+		if !c.Production {
+			c.Addr = "127.0.0.1:8080"
+		}
 	}
 	// The port must be a number: a name or an out-of-range number would only fail at listen,
 	// after migrations, with exit status 1.
@@ -147,13 +164,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.TrustedProxyHops, err = strconv.Atoi(get("TRUSTED_PROXY_HOPS", "0")); err != nil || c.TrustedProxyHops < 0 {
 		return c, &configError{"TRUSTED_PROXY_HOPS", fmt.Sprintf("want a whole number of proxies, 0 or more (got %q)", getenv("TRUSTED_PROXY_HOPS"))}
-	}
-	switch env := get("ENVIRONMENT", "development"); env {
-	case "development":
-	case "production":
-		c.Production = true
-	default:
-		return c, &configError{"ENVIRONMENT", fmt.Sprintf("want development or production (got %q)", env)}
 	}
 	c.Meta = providerCreds{ID: get("META_APP_ID", ""), Secret: get("META_APP_SECRET", "")}
 	c.LinkedIn = providerCreds{ID: get("LINKEDIN_CLIENT_ID", ""), Secret: get("LINKEDIN_CLIENT_SECRET", "")}

@@ -119,7 +119,7 @@ func TestGoodConfigurationIsRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if defaults.Addr != ":8080" || defaults.BaseURL.String() != "http://localhost:8080" || defaults.Postgres() ||
+	if defaults.Addr != "127.0.0.1:8080" || defaults.BaseURL.String() != "http://localhost:8080" || defaults.Postgres() ||
 		defaults.LogLevel != slog.LevelInfo || defaults.MigrateOnStart || defaults.SessionKeys != nil {
 		t.Errorf("defaults %+v", defaults)
 	}
@@ -173,6 +173,41 @@ func TestDataDirOpenToOthers(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(env["DATA_DIR"], "relink.db")); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("the database was created before the refusal (%v)", err)
+			}
+		})
+	}
+}
+
+// The demo logins and the unauthenticated sandbox API must not reach the network unasked:
+// without ADDR, development listens on loopback only and says so; production, as in the
+// Docker image, listens on every interface.
+func TestDefaultAddrDependsOnEnvironment(t *testing.T) {
+	tests := []struct {
+		name        string
+		env         []string
+		wantAddr    string
+		wantBaseURL string
+		wantNotice  bool
+	}{
+		{name: "development without ADDR", wantAddr: "127.0.0.1:8080", wantBaseURL: "http://localhost:8080", wantNotice: true},
+		{name: "production without ADDR", env: []string{"ENVIRONMENT", "production"}, wantAddr: ":8080", wantBaseURL: "http://localhost:8080"},
+		{name: "development with ADDR on every interface", env: []string{"ADDR", ":9090"}, wantAddr: ":9090", wantBaseURL: "http://localhost:9090"},
+		{name: "development with ADDR on loopback", env: []string{"ADDR", "127.0.0.1:8080"}, wantAddr: "127.0.0.1:8080", wantBaseURL: "http://localhost:8080"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadConfig(fakeEnv{}.with(tt.env...).getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Addr != tt.wantAddr || cfg.BaseURL.String() != tt.wantBaseURL {
+				t.Errorf("ADDR %q, BASE_URL %q; want %q, %q", cfg.Addr, cfg.BaseURL, tt.wantAddr, tt.wantBaseURL)
+			}
+			var out strings.Builder
+			printWelcome(&out, cfg, noDemo, 0)
+			const notice = "listening on 127.0.0.1 only; set ADDR=:8080 to accept connections from other machines"
+			if got := strings.Contains(out.String(), notice); got != tt.wantNotice {
+				t.Errorf("welcome says %q: %v, want %v:\n%s", notice, got, tt.wantNotice, out.String())
 			}
 		})
 	}

@@ -205,6 +205,9 @@ const (
 // printWelcome tells a newcomer where Relink is and how to sign in.
 func printWelcome(w io.Writer, cfg config, demo demoLogins, startup time.Duration) {
 	fmt.Fprintf(w, "\nRelink %s is running at %s (started in %s)\n", version(), cfg.BaseURL, startup.Round(time.Millisecond))
+	if host, port, _ := net.SplitHostPort(cfg.Addr); cfg.AddrDefaulted && net.ParseIP(host).IsLoopback() {
+		fmt.Fprintf(w, "It is listening on %s only; set ADDR=:%s to accept connections from other machines.\n", host, port)
+	}
 	switch demo {
 	case noDemo:
 		fmt.Fprintln(w)
