@@ -85,7 +85,8 @@ func (l *attemptLimiter) wait(now, cur time.Time, curCount, prevCount int) time.
 
 // checkSlots bounds how many password checks run at once: each argon2id check takes 19 MiB,
 // so a burst of sign-ins must queue rather than exhaust memory. The queue itself is bounded
-// too; past it, or after waiting too long, a sign-in is told to come back in a moment.
+// too (enough to cover CheckWait at a few dozen checks a second per slot); past it, or after
+// waiting too long, a sign-in is told to come back in a moment.
 type checkSlots struct {
 	sem      *semaphore.Weighted
 	queued   atomic.Int64
@@ -94,7 +95,7 @@ type checkSlots struct {
 }
 
 func newCheckSlots(slots int, maxWait time.Duration) *checkSlots {
-	return &checkSlots{sem: semaphore.NewWeighted(int64(slots)), maxQueue: int64(8 * slots), maxWait: maxWait}
+	return &checkSlots{sem: semaphore.NewWeighted(int64(slots)), maxQueue: int64(32 * slots), maxWait: maxWait}
 }
 
 // acquire waits for a free slot; false means the server is too busy (or ctx ended).
