@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +25,27 @@ func oauthError(status int, code, desc string) *response {
 
 var liTokenFaults = []string{"app_removed", "password_changed", "security_checkpoint",
 	"unconfirmed_account", "session_invalidated", "token_expired"}
+
+// liTokenFault returns the fault that kills token t, in the order of
+// liTokenFaults. token_expired judges the access token itself, not its login: an
+// expired access token is what a refresh replaces, so the token the refresh
+// issues works, as on LinkedIn, and the refresh token does not expire with it.
+// s.mu held.
+func (s *Sandbox) liTokenFault(t *token, assets []string) *Fault {
+	for _, name := range liTokenFaults {
+		seq := t.seq
+		if name == "token_expired" {
+			if t.kind != "access" {
+				continue
+			}
+			seq = t.own
+		}
+		if f := s.hit("linkedin", t.user, assets, seq, name); f != nil {
+			return f
+		}
+	}
+	return nil
+}
 
 func (s *Sandbox) liFaultResponse(f *Fault) *response {
 	switch f.Fault {
@@ -109,7 +129,10 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 	if !now.Before(t.expires) {
 		return liError(401, 65602, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired")
 	}
-	if f := s.hit("linkedin", t.user, assets, t.seq, slices.Concat(liTokenFaults, []string{"policy_blocked", "lost_asset_role"})...); f != nil {
+	if f := s.liTokenFault(t, assets); f != nil {
+		return s.liFaultResponse(f)
+	}
+	if f := s.hit("linkedin", t.user, assets, t.seq, "policy_blocked", "lost_asset_role"); f != nil {
 		return s.liFaultResponse(f)
 	}
 	scopes, declined := s.effectiveScopes("linkedin", t, assets)
@@ -303,8 +326,12 @@ func (s *Sandbox) linkedInToken(r *http.Request) *response {
 		if f := s.hit("linkedin", rt.user, nil, rt.seq, "provider_unavailable", "rate_limited"); f != nil {
 			return s.liFaultResponse(f)
 		}
+		// Every fault that kills the member's tokens refuses the refresh too, so it
+		// never answers 200 with an access token the API rejects at once: a client
+		// that refreshes on 401 would loop. (token_expired does not: the refresh
+		// is its cure.)
 		if rt.revoked || s.liRevoked(rt) || !now.Before(rt.expires) ||
-			s.hit("linkedin", rt.user, nil, rt.seq, "refresh_token_invalid", "app_removed", "password_changed", "session_invalidated") != nil {
+			s.hit("linkedin", rt.user, nil, rt.seq, "refresh_token_invalid") != nil || s.liTokenFault(rt, nil) != nil {
 			return oauthError(400, "invalid_grant", "The provided authorization grant or refresh token is invalid, expired or revoked")
 		}
 		at := s.issue(&token{value: randomToken("AQV", 48), provider: "linkedin", kind: "access", user: rt.user,
@@ -349,16 +376,17 @@ func (s *Sandbox) linkedInIntrospect(r *http.Request) *response {
 	// inactive without a status, as the API's 401 INVALID_ACCESS_TOKEN does not say
 	// which either.
 	status := "active"
+	f := s.liTokenFault(t, nil)
 	switch {
 	case t.revoked || s.liRevoked(t):
 		status = "revoked"
 	case !now.Before(t.expires):
 		status = "expired"
-	case s.hit("linkedin", t.user, nil, t.seq, "token_expired") != nil:
+	case f != nil && f.Fault == "token_expired":
 		status = "expired"
-	case s.hit("linkedin", t.user, nil, t.seq, "app_removed") != nil:
+	case f != nil && f.Fault == "app_removed":
 		status = "revoked"
-	case s.hit("linkedin", t.user, nil, t.seq, liTokenFaults...) != nil:
+	case f != nil:
 		status = ""
 	case t.kind == "refresh" && s.hit("linkedin", t.user, nil, t.seq, "refresh_token_invalid") != nil:
 		status = "revoked"

@@ -109,7 +109,8 @@ type token struct {
 	user     string
 	page     string
 	long     bool
-	seq      uint64
+	seq      uint64 // the login it comes from, which login-repaired faults judge
+	own      uint64 // its own place in issue order, which LinkedIn's token_expired judges
 	issued   time.Time
 	expires  time.Time // zero: never
 	scopes   []string
@@ -307,6 +308,7 @@ func (s *Sandbox) nextSeq() uint64 {
 // issue stores a new token; s.mu must be held.
 func (s *Sandbox) issue(t *token) *token {
 	t.seq = s.nextSeq()
+	t.own = t.seq
 	s.tokens[t.value] = t
 	return t
 }
