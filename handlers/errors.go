@@ -47,6 +47,23 @@ func errForbidden(msg string) *Error {
 	return &Error{Status: http.StatusForbidden, Title: "Not allowed", Message: msg}
 }
 
+// notFound answers a path no route matches; support's unsafe requests are refused as
+// everywhere else, so they never learn which paths exist.
+func (a *App) notFound(w http.ResponseWriter, r *http.Request) error {
+	if p := principalFrom(r.Context()); p != nil && p.IsSupport() && !isSafeMethod(r.Method) {
+		return errSupportReadOnly
+	}
+	return errNotFound(nil)
+}
+
+// methodNotAllowed answers a route that exists but not for this method.
+func (a *App) methodNotAllowed(w http.ResponseWriter, r *http.Request) error {
+	if p := principalFrom(r.Context()); p != nil && p.IsSupport() && !isSafeMethod(r.Method) {
+		return errSupportReadOnly
+	}
+	return &Error{Status: http.StatusMethodNotAllowed, Title: "Not allowed", Message: "This page does not accept that kind of request."}
+}
+
 // toError maps any error to the status and safe message shown to the user.
 func toError(err error) *Error {
 	var e *Error

@@ -120,6 +120,21 @@ func inAbout(d time.Duration) string {
 	return "in " + strconv.Itoa(m) + " minutes"
 }
 
+// logoutPage is what a typed /logout shows: a button that signs out, since signing out is a
+// POST (a link or an image elsewhere must not be able to sign anyone out).
+func (a *App) logoutPage(w http.ResponseWriter, r *http.Request) error {
+	if principalFrom(r.Context()) == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil
+	}
+	page, err := a.page(w, r, "Sign out", "")
+	if err != nil {
+		return err
+	}
+	a.render(w, r, http.StatusOK, pages.Logout(page))
+	return nil
+}
+
 // logout ends the session.
 func (a *App) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := a.endSession(w, r, &components.Flash{Kind: "info", Message: "You are signed out."}); err != nil {

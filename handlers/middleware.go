@@ -38,6 +38,18 @@ func (a *App) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// headAsGet routes HEAD like GET, so every GET route answers HEAD; net/http drops the body.
+// chi's GetHead looks the route up first and, under a mounted sub-router, finds the mount
+// itself and lets HEAD through to a 405; Relink has no HEAD handlers of its own to look for.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rctx := chi.RouteContext(r.Context()); rctx != nil && r.Method == http.MethodHead {
+			rctx.RouteMethod = http.MethodGet
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // requestID gives every request an id, kept in the context, logged and shown on error pages.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

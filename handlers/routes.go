@@ -15,24 +15,20 @@ func (a *App) Routes() http.Handler {
 	} else {
 		r.Use(middleware.ClientIPFromRemoteAddr)
 	}
-	r.Use(requestID, a.logRequests, a.recoverPanics, a.securityHeaders, a.crossOrigin)
-	r.NotFound(a.withOptionalUser(a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound(nil) })).ServeHTTP)
-	r.MethodNotAllowed(a.withOptionalUser(a.handle(func(w http.ResponseWriter, r *http.Request) error {
-		if p := principalFrom(r.Context()); p != nil && p.IsSupport() && !isSafeMethod(r.Method) {
-			return errSupportReadOnly
-		}
-		return &Error{Status: http.StatusMethodNotAllowed, Title: "Not allowed", Message: "This page does not accept that kind of request."}
-	})).ServeHTTP)
+	r.Use(requestID, a.logRequests, a.recoverPanics, a.securityHeaders, a.crossOrigin, headAsGet)
+	r.NotFound(a.withOptionalUser(a.handle(a.notFound)).ServeHTTP)
+	r.MethodNotAllowed(a.withOptionalUser(a.handle(a.methodNotAllowed)).ServeHTTP)
 
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
-	r.Handle("/static/*", a.staticFiles())
+	r.Get("/static/*", a.staticFiles().ServeHTTP)
 	for prefix, h := range a.extra {
 		r.Mount(prefix, h)
 	}
 
 	r.Get("/login", a.handle(a.loginPage))
 	r.Post("/login", a.handle(a.loginSubmit))
+	r.Get("/logout", a.withOptionalUser(a.handle(a.logoutPage)).ServeHTTP)
 	r.Post("/logout", a.handle(a.logout))
 
 	r.Group(func(r chi.Router) {
