@@ -42,8 +42,10 @@ type config struct {
 	TrustedProxyHops int
 	// Production turns the sandbox off even when a provider has no credentials.
 	Production bool
-	Meta       providerCreds
-	LinkedIn   providerCreds
+	// SandboxSetting is SANDBOX: nil chooses automatically, see Sandbox.
+	SandboxSetting *bool
+	Meta           providerCreds
+	LinkedIn       providerCreds
 }
 
 // providerCreds are a provider app's OAuth client credentials; empty means "use the sandbox".
@@ -53,21 +55,30 @@ type providerCreds struct {
 
 func (p providerCreds) configured() bool { return p.ID != "" && p.Secret != "" }
 
-// Sandbox reports whether the provider emulator is mounted at /sandbox: outside production,
-// whenever a provider has no real credentials, so a fresh checkout works with no Facebook app.
+// Sandbox reports whether the provider emulator is mounted at /sandbox. It stands in for
+// missing providers, so a fresh checkout works with no Facebook app; once any provider has
+// real credentials, it is mounted only with SANDBOX=true. Never in production.
 func (c config) Sandbox() bool {
-	return !c.Production && (!c.Meta.configured() || !c.LinkedIn.configured())
+	switch {
+	case c.Production:
+		return false
+	case c.SandboxSetting != nil:
+		return *c.SandboxSetting
+	}
+	return !c.anyRealProvider()
 }
 
 // SandboxOnly reports whether every provider is the sandbox; only then does the app read
 // time from the sandbox's clock, since a real provider keeps real time.
-func (c config) SandboxOnly() bool {
-	return !c.Production && !c.Meta.configured() && !c.LinkedIn.configured()
-}
+func (c config) SandboxOnly() bool { return c.Sandbox() && !c.anyRealProvider() }
 
 // SeedDemo reports whether an empty database gets the demo agency without asking: only the
-// embedded SQLite default outside production. `serve --demo` asks explicitly.
-func (c config) SeedDemo() bool { return !c.Postgres() && !c.Production }
+// embedded SQLite default outside production, and only while no provider is real, so demo
+// logins with a published password never reach real ad accounts. `serve --demo` asks
+// explicitly.
+func (c config) SeedDemo() bool { return !c.Postgres() && !c.Production && !c.anyRealProvider() }
+
+func (c config) anyRealProvider() bool { return c.Meta.configured() || c.LinkedIn.configured() }
 
 // SQLitePath is where the embedded database lives.
 func (c config) SQLitePath() string { return filepath.Join(c.DataDir, "relink.db") }
@@ -158,6 +169,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, &configError{"LOG_FORMAT", fmt.Sprintf("want text or json (got %q)", c.LogFormat)}
+	}
+	if v := get("SANDBOX", ""); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, &configError{"SANDBOX", fmt.Sprintf("want true or false, or leave it empty to mount the sandbox only while no provider has credentials (got %q)", getenv("SANDBOX"))}
+		}
+		if on && c.Production {
+			return c, &configError{"SANDBOX", "the provider sandbox never runs with ENVIRONMENT=production"}
+		}
+		c.SandboxSetting = &on
 	}
 	if c.MigrateOnStart, err = strconv.ParseBool(get("MIGRATE_ON_START", "false")); err != nil {
 		return c, &configError{"MIGRATE_ON_START", fmt.Sprintf("want true or false (got %q)", getenv("MIGRATE_ON_START"))}

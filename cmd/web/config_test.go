@@ -51,6 +51,8 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{name: "TOKEN_KEYS second key wrong length", env: []string{"TOKEN_KEYS", short + "," + long}, wantName: "TOKEN_KEYS"},
 		{name: "TOKEN_KEYS not base64", env: []string{"TOKEN_KEYS", "not*base64*at*all"}, wantName: "TOKEN_KEYS"},
 		{name: "ENVIRONMENT unknown", env: []string{"ENVIRONMENT", "staging"}, wantName: "ENVIRONMENT"},
+		{name: "SANDBOX not a boolean", env: []string{"SANDBOX", "auto"}, wantName: "SANDBOX"},
+		{name: "SANDBOX in production", env: []string{"ENVIRONMENT", "production", "SANDBOX", "true"}, wantName: "SANDBOX"},
 		{name: "META_APP_ID without its secret", env: []string{"META_APP_ID", "1234"}, wantName: "META_APP_ID"},
 		{name: "META_APP_SECRET without its id", env: []string{"META_APP_SECRET", "meta-secret-value"}, wantName: "META_APP_ID"},
 		{name: "LINKEDIN_CLIENT_SECRET without its id", env: []string{"LINKEDIN_CLIENT_SECRET", "linkedin-secret-value"}, wantName: "LINKEDIN_CLIENT_ID"},

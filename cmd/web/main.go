@@ -72,7 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 const usage = `Usage: relink [command]
 
 Commands:
-  serve [--demo]    serve the dashboard (the default); --demo seeds the demo agency on PostgreSQL too
+  serve [--demo]    serve the dashboard (the default); --demo seeds the demo agency on an
+                    empty database also on PostgreSQL, in production or with real providers
   migrate           apply database migrations and exit
   agency add NAME   create an agency
   sub-account add --agency NAME|ID NAME

@@ -22,7 +22,7 @@ import (
 func serve(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	demo := fs.Bool("demo", false, "seed the demo agency on an empty database, PostgreSQL included")
+	demo := fs.Bool("demo", false, "seed the demo agency on an empty database, whatever the database, environment or providers")
 	if err := fs.Parse(args); err != nil {
 		return &usageError{"serve: " + err.Error()}
 	}
@@ -41,6 +41,17 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := cfg.ensureKeys(); err != nil {
 		return err
 	}
+	// Listening before anything is migrated or seeded finds a bad ADDR or a port in use
+	// while the database is still untouched.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	// ADDR with port 0 lets the system choose; the default BASE_URL then names that port.
+	if e.getenv("BASE_URL") == "" && cfg.BaseURL.Port() == "0" {
+		cfg.BaseURL.Host = "localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	}
 
 	// In sandbox mode the app reads time from the sandbox's clock, so advancing it in the
 	// control panel lets a 60-day expiry be watched in minutes.
@@ -50,7 +61,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		now   = time.Now
 	)
 	if cfg.Sandbox() {
-		sb = sandbox.New(sandbox.Options{Logger: log})
+		sb = sandbox.New(sandbox.Options{Logger: log, AppBaseURL: cfg.BaseURL.String()})
 		extra[sb.Prefix()] = sb
 		if cfg.SandboxOnly() {
 			now = sb.Clock().Now
@@ -78,6 +89,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		} else if *demo {
 			log.Warn("demo data not seeded: the database already has users")
 		}
+	} else if _, err := store.UserByEmail(ctx, models.DemoLogins[0].Email); err == nil && cfg.anyRealProvider() {
+		// Seeded before real credentials were set, the demo logins' password is still public.
+		log.Warn("the demo users of an earlier start still exist and sign in with the DEMO_PASSWORD they were given; start from a fresh database before connecting real accounts", "user", models.DemoLogins[0].Email)
 	}
 	if n, err := store.CountUsers(ctx); err != nil {
 		return err
@@ -108,14 +122,6 @@ func serve(ctx context.Context, e env, args []string) error {
 		// Requests must outlive the signal: Shutdown waits for them, and a cancelled context
 		// would make their database calls fail instead of finishing.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	// ADDR with port 0 lets the system choose; the default BASE_URL then names that port.
-	if e.getenv("BASE_URL") == "" && cfg.BaseURL.Port() == "0" {
-		cfg.BaseURL.Host = "localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
 	printWelcome(e.stdout, cfg, demoState, time.Since(started))
 	if sb != nil {

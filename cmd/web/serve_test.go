@@ -13,11 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/relink/relink/models"
+	"github.com/relink/relink/providers/sandbox"
 )
 
 // visitor is an HTTP client with a cookie jar that does not follow redirects. Cookies are
@@ -283,30 +285,88 @@ func TestServeWelcomeTellsTheTruthAboutDemoLogins(t *testing.T) {
 	})
 }
 
-func TestServeMountsTheSandboxOnlyOutsideProduction(t *testing.T) {
+// The sandbox and the demo data stand in for missing providers: once any provider has real
+// credentials, both exist only when asked for.
+func TestServeMountsTheSandboxOnlyWithoutRealProviders(t *testing.T) {
+	meta := []string{"META_APP_ID", "1", "META_APP_SECRET", "s"}
+	linkedIn := []string{"LINKEDIN_CLIENT_ID", "2", "LINKEDIN_CLIENT_SECRET", "s"}
 	tests := []struct {
 		name        string
 		env         []string
+		args        []string
 		wantSandbox bool
 		wantDemo    bool
 	}{
 		{name: "development without credentials", wantSandbox: true, wantDemo: true},
-		{name: "development with one real provider", env: []string{"META_APP_ID", "1", "META_APP_SECRET", "s"}, wantSandbox: true, wantDemo: true},
-		{name: "development with both real providers", env: []string{"META_APP_ID", "1", "META_APP_SECRET", "s", "LINKEDIN_CLIENT_ID", "2", "LINKEDIN_CLIENT_SECRET", "s"}, wantDemo: true},
+		{name: "development with Meta only", env: meta},
+		{name: "development with LinkedIn only", env: linkedIn},
+		{name: "development with both real providers", env: append(slices.Clone(meta), linkedIn...)},
+		{name: "development with Meta and SANDBOX=true", env: append([]string{"SANDBOX", "true"}, meta...), wantSandbox: true},
+		{name: "development with Meta and --demo", env: meta, args: []string{"--demo"}, wantDemo: true},
+		{name: "development without credentials and SANDBOX=false", env: []string{"SANDBOX", "false"}, wantDemo: true},
 		{name: "production", env: []string{"ENVIRONMENT", "production"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := startServe(t, sqliteEnv(t).with(tt.env...))
+			s := startServe(t, sqliteEnv(t).with(tt.env...), tt.args...)
 			defer func() { _ = s.stop(t) }()
 			got := status(t, visitor(t), http.MethodGet, s.url+"/sandbox/api/state", nil)
 			if (got == http.StatusOK) != tt.wantSandbox {
 				t.Errorf("GET /sandbox/api/state: %d, want sandbox %v", got, tt.wantSandbox)
 			}
+			if printed := strings.Contains(s.stdout.String(), "/sandbox"); printed != tt.wantSandbox {
+				t.Errorf("the welcome names the sandbox: %v, want %v:\n%s", printed, tt.wantSandbox, s.stdout.String())
+			}
 			login := url.Values{"email": {"owner@northwind.test"}, "password": {"relink-demo"}}
 			got = status(t, visitor(t), http.MethodPost, s.url+"/login", login)
 			if (got == http.StatusSeeOther) != tt.wantDemo {
 				t.Errorf("demo sign-in: %d, want demo seeded %v", got, tt.wantDemo)
+			}
+		})
+	}
+}
+
+// The sandbox's dialogs send codes only to the app's own BASE_URL, including the port the
+// system chose for ADDR=…:0.
+func TestServeSandboxRedirectsOnlyToBaseURL(t *testing.T) {
+	env := sqliteEnv(t) // ADDR=127.0.0.1:0
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env.getenv, strings.NewReader(""), stdout, stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	re := regexp.MustCompile(`is running at (http://localhost:(\d+))`)
+	deadline := time.Now().Add(30 * time.Second)
+	var m []string
+	for m == nil && time.Now().Before(deadline) {
+		m = re.FindStringSubmatch(stdout.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m == nil {
+		t.Fatalf("no URL printed:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	base, port := m[1], m[2]
+	tests := []struct {
+		name        string
+		redirectURI string
+		want        int
+	}{
+		{name: "under BASE_URL", redirectURI: base + "/connect/meta/callback", want: http.StatusOK},
+		{name: "another loopback host", redirectURI: "http://127.0.0.1:" + port + "/connect/meta/callback", want: http.StatusBadRequest},
+		{name: "another port", redirectURI: "http://localhost:1/connect/meta/callback", want: http.StatusBadRequest},
+		{name: "another site", redirectURI: "https://attacker.example/callback", want: http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := url.Values{"client_id": {sandbox.DefaultMetaAppID}, "redirect_uri": {tt.redirectURI}, "state": {"s"}}
+			if got := status(t, visitor(t), http.MethodGet, base+"/sandbox/meta/www/dialog/oauth?"+q.Encode(), nil); got != tt.want {
+				t.Errorf("dialog with redirect_uri %s: %d, want %d", tt.redirectURI, got, tt.want)
 			}
 		})
 	}
