@@ -139,6 +139,9 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, c templ
 		a.renderError(w, r, toError(err))
 		return
 	}
+	if status == http.StatusOK {
+		a.rememberTenant(w, r)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

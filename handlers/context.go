@@ -28,6 +28,8 @@ type Tenant struct {
 type requestInfo struct {
 	id     string
 	userID int64
+	// audited says support's view of this page is already in the history.
+	audited bool
 }
 
 func withRequestInfo(ctx context.Context, info *requestInfo) context.Context {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -111,6 +112,14 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, e *Error) {
 	p := layouts.Page{Title: e.Title}
 	if principalFrom(ctx) != nil {
 		p, _ = a.frame(r, e.Title, "")
+		// An error page under a sub-account's URL names it in the header: support's view
+		// of it is audited like any other page's, unless the page already was.
+		if t, info := tenantFrom(ctx), requestInfoFrom(ctx); t != nil && (info == nil || !info.audited) {
+			if err := a.auditSupport(r, []int64{t.SubAccount.ID}, fmt.Sprintf("saw a %d page at %s", e.Status, r.URL.Path)); err != nil {
+				a.log.Error("audit support view", "error", err, "request_id", RequestID(ctx))
+				p = layouts.Page{Title: e.Title}
+			}
+		}
 	}
 	view := pages.ErrorView{Status: e.Status, Title: e.Title, Message: e.Message, RequestID: RequestID(ctx)}
 	a.render(w, r, e.Status, pages.Error(p, view))

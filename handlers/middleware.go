@@ -14,8 +14,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-
-	"github.com/relink/relink/models"
 )
 
 // contentSecurityPolicy allows only Relink's own scripts and styles: no inline script.
@@ -166,17 +164,21 @@ func (a *App) supportReadOnly(next http.Handler) http.Handler {
 	})
 }
 
-// auditSupportView records in the sub-account's history that support looked at a page:
-// support may read any tenant's data, and every such read is accounted for.
-func (a *App) auditSupportView(r *http.Request, p *models.Principal, subAccountID int64) error {
-	_, err := a.store.RecordEvent(r.Context(), subAccountID, models.ConnectionEvent{
-		Kind:        models.EventSupportView,
-		ActorType:   models.ActorSupport,
-		ActorUserID: &p.User.ID,
-		RequestID:   RequestID(r.Context()),
-		Detail:      "viewed " + r.URL.Path,
-	})
-	return err
+// auditSupport records in the history of each sub-account in ids that support saw it on
+// this page, once per page view: support may read any tenant's data, and every such read is
+// accounted for. For anyone else it does nothing.
+func (a *App) auditSupport(r *http.Request, ids []int64, detail string) error {
+	p := principalFrom(r.Context())
+	if p == nil || !p.IsSupport() || len(ids) == 0 {
+		return nil
+	}
+	if err := a.store.RecordSupportViews(r.Context(), p.User.ID, ids, RequestID(r.Context()), detail); err != nil {
+		return err
+	}
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.audited = true
+	}
+	return nil
 }
 
 func isSafeMethod(m string) bool {
@@ -199,9 +201,6 @@ func (a *App) loadTenant(next http.Handler) http.Handler {
 		if err != nil {
 			a.renderError(w, r, toError(err))
 			return
-		}
-		if r.Method == http.MethodGet && r.Header.Get("HX-Request") != "true" {
-			a.rememberSubAccount(w, r, id)
 		}
 		next.ServeHTTP(w, r.WithContext(withTenant(r.Context(), &Tenant{SubAccount: ref, Role: role})))
 	})

@@ -17,8 +17,8 @@ func (a *App) page(w http.ResponseWriter, r *http.Request, title, section string
 	if err != nil {
 		return page, err
 	}
-	if p, t := principalFrom(r.Context()), tenantFrom(r.Context()); p.IsSupport() && t != nil {
-		if err := a.auditSupportView(r, p, t.SubAccount.ID); err != nil {
+	if t := tenantFrom(r.Context()); t != nil {
+		if err := a.auditSupport(r, []int64{t.SubAccount.ID}, "viewed "+r.URL.Path); err != nil {
 			return page, err
 		}
 	}
@@ -39,11 +39,19 @@ func (a *App) frame(r *http.Request, title, section string) (layouts.Page, error
 		page.SubAccount = &t.SubAccount
 		page.RoleLabel = t.Role.Label()
 	}
-	sw, err := a.store.SearchSubAccounts(ctx, *p, "", switcherSize)
-	if err != nil {
-		return page, err
+	// Support reaches every agency: their dropdown lists sub-accounts only once they search,
+	// and each search's matches are audited (switchAccount).
+	if p.IsSupport() {
+		props.SearchFirst = true
+	} else {
+		sw, err := a.store.SearchSubAccounts(ctx, *p, "", switcherSize)
+		if err != nil {
+			return page, err
+		}
+		props.Results, props.Total = sw.Results, sw.Total
+		// Someone who reaches a single sub-account has no overview to go to.
+		page.NoOverview = len(p.AgencyRoles) == 0 && sw.Total <= 1
 	}
-	props.Results, props.Total = sw.Results, sw.Total
 	if props.Current != nil {
 		props.Results = withCurrentFirst(props.Results, *props.Current)
 	}

@@ -8,19 +8,32 @@ import (
 
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/views/components"
+	"github.com/relink/relink/views/layouts"
 	"github.com/relink/relink/views/pages"
 )
 
-// home sends the user to the last sub-account they used, or to the overview.
+// home sends the user to the last sub-account they used, to their only one, or to the
+// overview.
 func (a *App) home(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
 	if id := a.lastSubAccount(r); id != 0 {
-		_, _, err := a.store.SubAccountFor(r.Context(), *principalFrom(r.Context()), id)
+		_, _, err := a.store.SubAccountFor(r.Context(), *p, id)
 		switch {
 		case err == nil:
 			http.Redirect(w, r, string(components.SubAccountURL(id)), http.StatusSeeOther)
 			return nil
 		case !errors.Is(err, models.ErrNotFound):
 			return err
+		}
+	}
+	if !p.IsSupport() && len(p.AgencyRoles) == 0 {
+		res, err := a.store.SearchSubAccounts(r.Context(), *p, "", 2)
+		if err != nil {
+			return err
+		}
+		if res.Total == 1 {
+			http.Redirect(w, r, string(components.SubAccountURL(res.Results[0].ID)), http.StatusSeeOther)
+			return nil
 		}
 	}
 	http.Redirect(w, r, "/agency", http.StatusSeeOther)
@@ -46,37 +59,60 @@ func (a *App) overview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(rows))
+	for i, row := range rows {
+		ids[i] = row.ID
+	}
+	if err := a.auditSupport(r, ids, "viewed the overview of every agency (/agency)"); err != nil {
+		return err
+	}
 	a.render(w, r, http.StatusOK, pages.Overview(page, groups))
 	return nil
 }
 
 // switchAccount searches the reachable sub-accounts: the header dropdown's results as an
-// htmx fragment, or the full list as a page without JavaScript.
+// htmx fragment, or the full list as a page without JavaScript. Support, who reaches every
+// agency, sees matches only for a search, and each match shown is audited.
 func (a *App) switchAccount(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if len(q) > 100 {
 		q = q[:100]
 	}
-	if r.Header.Get("HX-Request") == "true" {
-		res, err := a.store.SearchSubAccounts(r.Context(), *p, q, switcherSize)
+	fragment := r.Header.Get("HX-Request") == "true"
+	props := components.SwitcherProps{Query: q, Page: !fragment}
+	if p.IsSupport() && q == "" {
+		props.SearchFirst = true
+	} else {
+		limit := switchPageSize
+		if fragment {
+			limit = switcherSize
+		}
+		res, err := a.store.SearchSubAccounts(r.Context(), *p, q, limit)
 		if err != nil {
 			return err
 		}
-		props := components.SwitcherProps{Query: q, Results: res.Results, Total: res.Total}
+		props.Results, props.Total = res.Results, res.Total
+	}
+	var page layouts.Page
+	if !fragment {
+		var err error
+		if page, err = a.page(w, r, "Switch to an account", ""); err != nil {
+			return err
+		}
+	}
+	ids := make([]int64, len(props.Results))
+	for i, res := range props.Results {
+		ids[i] = res.ID
+	}
+	if err := a.auditSupport(r, ids, fmt.Sprintf("searched sub-accounts for %q (/switch)", q)); err != nil {
+		return err
+	}
+	if fragment {
 		a.render(w, r, http.StatusOK, components.SwitcherResults(props))
-		return nil
+	} else {
+		a.render(w, r, http.StatusOK, pages.SwitchPage(page, props))
 	}
-	res, err := a.store.SearchSubAccounts(r.Context(), *p, q, switchPageSize)
-	if err != nil {
-		return err
-	}
-	page, err := a.page(w, r, "Switch to an account", "")
-	if err != nil {
-		return err
-	}
-	props := components.SwitcherProps{Query: q, Results: res.Results, Total: res.Total, Page: true}
-	a.render(w, r, http.StatusOK, pages.SwitchPage(page, props))
 	return nil
 }
 

@@ -34,8 +34,8 @@ func TestHomeForgetsAnUnreachableLastSubAccount(t *testing.T) {
 	b.get(fmt.Sprintf("/accounts/%d/connections", s.subs["Cedar Dental"].ID))
 	b.post("/logout", nil)
 	b.login("admin@bluebird.test")
-	if p := b.get("/"); p.location() != "/agency" {
-		t.Fatalf("another user's last sub-account leaked: / goes to %q", p.location())
+	if p := b.get("/"); p.location() != fmt.Sprintf("/accounts/%d/connections", s.subs["Bluebird Bakery"].ID) {
+		t.Fatalf("another user's last sub-account leaked: / goes to %q, want the user's own Bluebird Bakery", p.location())
 	}
 }
 

@@ -130,9 +130,15 @@ func (a *App) takeFlashes(w http.ResponseWriter, r *http.Request) []components.F
 	return out
 }
 
-// rememberSubAccount keeps the last sub-account the user viewed, for "/" to return to it.
-// It is stored with the user's id so that another user of the same browser is not sent there.
-func (a *App) rememberSubAccount(w http.ResponseWriter, r *http.Request, id int64) {
+// rememberTenant keeps the sub-account of a page that rendered successfully as the last one
+// the user viewed, for "/" to return to it. It is stored with the user's id so that another
+// user of the same browser is not sent there.
+func (a *App) rememberTenant(w http.ResponseWriter, r *http.Request) {
+	t := tenantFrom(r.Context())
+	if t == nil || r.Method != http.MethodGet || r.Header.Get("HX-Request") == "true" {
+		return
+	}
+	id := t.SubAccount.ID
 	s := a.session(r)
 	uid, _ := s.Values[sessUserID].(int64)
 	v := fmt.Sprintf("%d:%d", uid, id)

@@ -3,6 +3,9 @@ package models
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // Event kinds of a connection's history.
@@ -38,6 +41,31 @@ func (s *Store) RecordEvent(ctx context.Context, subAccountID int64, e Connectio
 	e.RequestID = truncate(e.RequestID, maxEventRequestIDLength)
 	err := s.db.WithContext(ctx).Create(&e).Error
 	return e, dbError("record event", err)
+}
+
+// RecordSupportViews appends a support_view event by supportUserID to the history of each
+// sub-account in ids: support saw them all on one page. It is one statement whatever the
+// number of sub-accounts, with the ids as a single array parameter.
+func (s *Store) RecordSupportViews(ctx context.Context, supportUserID int64, ids []int64, requestID, detail string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	list := make([]string, len(ids))
+	for i, id := range ids {
+		list[i] = strconv.FormatInt(id, 10)
+	}
+	var where, arg string
+	if s.dialect == DialectPostgres {
+		where, arg = "id = ANY(CAST(? AS bigint[]))", "{"+strings.Join(list, ",")+"}"
+	} else {
+		where, arg = "id IN (SELECT value FROM json_each(?))", "["+strings.Join(list, ",")+"]"
+	}
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO connection_events
+		(sub_account_id, kind, actor_type, actor_user_id, request_id, detail, created_at)
+		SELECT id, ?, ?, ?, ?, ?, ? FROM sub_accounts WHERE `+where,
+		EventSupportView, ActorSupport, supportUserID, truncate(requestID, maxEventRequestIDLength),
+		truncate(detail, maxEventDetailLength), s.Now().Truncate(time.Second), arg).Error
+	return dbError("record support views", err)
 }
 
 // EventsOf lists the newest history events of a sub-account, at most limit.

@@ -29,6 +29,9 @@ type SwitcherProps struct {
 	Total int64
 	// Page marks the full list of the /switch page, as opposed to the header dropdown.
 	Page bool
+	// SearchFirst lists nothing until a search: support reaches every agency, and each
+	// sub-account support sees is recorded in its history.
+	SearchFirst bool
 }
 
 // ListID is the id of the result list, unique on a page that shows both lists.
@@ -41,6 +44,9 @@ func (p SwitcherProps) ListID() string {
 
 // Summary says how many sub-accounts the list covers, in words.
 func (p SwitcherProps) Summary() string {
+	if p.SearchFirst {
+		return "Search every agency's sub-accounts by name. Each sub-account listed is recorded in its history."
+	}
 	noun := "sub-accounts"
 	if p.Total == 1 {
 		noun = "sub-account"

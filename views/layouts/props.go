@@ -22,6 +22,8 @@ type Page struct {
 	Flashes []components.Flash
 	// ReadOnly shows the support banner: nothing can be changed here.
 	ReadOnly bool
+	// NoOverview hides the Overview link from someone who reaches a single sub-account.
+	NoOverview bool
 }
 
 // SignedIn reports whether the page is shown to a signed-in user.
