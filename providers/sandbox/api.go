@@ -92,9 +92,9 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, path string) 
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid JSON body"})
 			return
 		}
-		d, err := time.ParseDuration(req.Advance)
-		if err != nil || d < 0 {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "advance must be a non-negative Go duration such as 24h"})
+		d, err := parseAdvance(req.Advance)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
 		now := s.clock.Advance(d)

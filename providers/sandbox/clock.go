@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -12,6 +15,33 @@ type Clock struct {
 	mu     sync.RWMutex
 	offset time.Duration
 	frozen time.Time // when non-zero, time does not pass by itself (tests)
+}
+
+// MaxAdvance is the most one advance on the panel or through the JSON API may move
+// the clock: the app stamps its own records with this clock, so a slip of the
+// keyboard must not age them by centuries.
+const MaxAdvance = 400 * 24 * time.Hour
+
+// maxAdvanceDays is MaxAdvance as the panel and the refusals say it.
+const maxAdvanceDays = int(MaxAdvance / (24 * time.Hour))
+
+// Why an advance was refused, in words for the panel and the JSON API.
+var (
+	errAdvanceSyntax = errors.New("advance must be a non-negative Go duration such as 36h or 90m")
+	errAdvanceTooFar = fmt.Errorf("one advance may move the clock by at most %d days (%dh); advance again to go further",
+		maxAdvanceDays, int(MaxAdvance/time.Hour))
+)
+
+// parseAdvance reads an advance the panel or the JSON API was asked for.
+func parseAdvance(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	switch {
+	case err != nil || d < 0:
+		return 0, errAdvanceSyntax
+	case d > MaxAdvance:
+		return 0, errAdvanceTooFar
+	}
+	return d, nil
 }
 
 // NewClock returns a clock that follows real time until advanced.

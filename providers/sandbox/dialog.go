@@ -44,7 +44,7 @@ func redirectWith(w http.ResponseWriter, r *http.Request, d dialogRequest, param
 
 func (s *Sandbox) serveMetaWWW(w http.ResponseWriter, r *http.Request, path string) {
 	if path != "/dialog/oauth" {
-		http.NotFound(w, r)
+		s.notFound(w, r, "facebook")
 		return
 	}
 	s.oauthDialog(w, r, "meta")

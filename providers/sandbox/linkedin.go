@@ -264,7 +264,7 @@ func (s *Sandbox) serveLinkedInWWW(w http.ResponseWriter, r *http.Request, path 
 	case "/oauth/v2/revoke":
 		s.write(w, r, s.linkedInRevoke(r))
 	default:
-		http.NotFound(w, r)
+		s.notFound(w, r, "LinkedIn")
 	}
 }
 

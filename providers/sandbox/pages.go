@@ -4,6 +4,7 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"strings"
 )
 
 //go:embed templates
@@ -31,6 +32,29 @@ func (s *Sandbox) renderError(w http.ResponseWriter, status int, brand, heading,
 		pageBase
 		Heading, Message string
 	}{pageBase{Title: heading, Brand: brand, Prefix: s.prefix}, heading, msg})
+}
+
+// notFound answers a path the sandbox does not serve with a page in its own
+// layout that leads back to the panel; Go's plain-text 404 would look like the
+// app had broken. brand is the header of the space the path is in.
+func (s *Sandbox) notFound(w http.ResponseWriter, r *http.Request, brand string) {
+	s.renderError(w, http.StatusNotFound, brand, "Page not found", "Nothing in the sandbox answers "+r.Method+" "+r.URL.Path+".")
+}
+
+// methodNotAllowed is notFound's counterpart for a path that takes other methods.
+func (s *Sandbox) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow ...string) {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.renderError(w, http.StatusMethodNotAllowed, "Relink", "Method not allowed", r.URL.Path+" takes "+strings.Join(allow, " or ")+", not "+r.Method+".")
+}
+
+// crossOriginDenied answers a state-changing request that http.CrossOriginProtection
+// refused: JSON on the JSON API, a sandbox page elsewhere.
+func (s *Sandbox) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	if p := strings.TrimPrefix(r.URL.Path, s.prefix); p == "/api" || strings.HasPrefix(p, "/api/") {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin request refused"})
+		return
+	}
+	s.renderError(w, http.StatusForbidden, "Relink", "Request refused", "This request came from another site, so the sandbox did not act on it. Use the control panel itself.")
 }
 
 func serveCSS(w http.ResponseWriter, r *http.Request) {

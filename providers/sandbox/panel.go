@@ -3,7 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"sort"
-	"time"
+	"strings"
 )
 
 type panelAdvance struct{ Label, Value string }
@@ -15,7 +15,7 @@ type panelCall struct {
 
 func (s *Sandbox) servePanel(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		s.methodNotAllowed(w, r, http.MethodGet, http.MethodHead)
 		return
 	}
 	st := s.State()
@@ -37,6 +37,7 @@ func (s *Sandbox) servePanel(w http.ResponseWriter, r *http.Request) {
 		pageBase
 		Now, Offset string
 		Advances    []panelAdvance
+		MaxDays     int
 		Apps        []AppState
 		Faults      []Fault
 		FaultNames  []string
@@ -47,12 +48,13 @@ func (s *Sandbox) servePanel(w http.ResponseWriter, r *http.Request) {
 		Now:      st.Now.UTC().Format("2006-01-02 15:04:05 MST"), Offset: st.Offset,
 		Advances: []panelAdvance{{"1h", "1h"}, {"1 day", "24h"}, {"7 days", "168h"}, {"30 days", "720h"}, {"59 days", "1416h"}, {"61 days", "1464h"}},
 		Apps:     st.Apps, Faults: st.Faults, FaultNames: FaultNames(), Users: st.Users, Calls: calls,
+		MaxDays: maxAdvanceDays,
 	})
 }
 
 func (s *Sandbox) panelFault(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		s.methodNotAllowed(w, r, http.MethodPost)
 		return
 	}
 	_ = r.ParseForm()
@@ -67,17 +69,18 @@ func (s *Sandbox) panelFault(w http.ResponseWriter, r *http.Request) {
 
 func (s *Sandbox) panelClock(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		s.methodNotAllowed(w, r, http.MethodPost)
 		return
 	}
 	_ = r.ParseForm()
 	v := r.PostForm.Get("advance")
-	if v == "custom" {
+	if v == "custom" { // a panel loaded before the custom field had its own form
 		v = r.PostForm.Get("custom")
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		s.renderError(w, http.StatusUnprocessableEntity, "Relink", "Clock not advanced", "Give a duration such as 36h or 90m.")
+	d, err := parseAdvance(v)
+	if err != nil {
+		msg := err.Error()
+		s.renderError(w, http.StatusUnprocessableEntity, "Relink", "Clock not advanced", strings.ToUpper(msg[:1])+msg[1:]+".")
 		return
 	}
 	s.clock.Advance(d)

@@ -187,7 +187,9 @@ func New(opts Options) *Sandbox {
 		}
 	}
 	s.started = s.clock.Now()
-	s.handler = http.NewCrossOriginProtection().Handler(http.HandlerFunc(s.route))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
+	s.handler = cop.Handler(http.HandlerFunc(s.route))
 	return s
 }
 
@@ -226,7 +228,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) route(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	if p != s.prefix && !strings.HasPrefix(p, s.prefix+"/") {
-		http.NotFound(w, r)
+		s.notFound(w, r, "Relink")
 		return
 	}
 	rest := strings.TrimPrefix(p, s.prefix)
@@ -241,7 +243,7 @@ func (s *Sandbox) route(w http.ResponseWriter, r *http.Request) {
 		s.panelFault(w, r)
 	case rest == "/panel/clock":
 		s.panelClock(w, r)
-	case strings.HasPrefix(rest, "/api/"):
+	case rest == "/api" || strings.HasPrefix(rest, "/api/"):
 		s.serveAPI(w, r, strings.TrimPrefix(rest, "/api"))
 	case strings.HasPrefix(rest, "/meta/graph/"):
 		s.serveGraph(w, r, stripVersion(strings.TrimPrefix(rest, "/meta/graph")))
@@ -252,7 +254,7 @@ func (s *Sandbox) route(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(rest, "/linkedin/www/"):
 		s.serveLinkedInWWW(w, r, strings.TrimPrefix(rest, "/linkedin/www"))
 	default:
-		http.NotFound(w, r)
+		s.notFound(w, r, "Relink")
 	}
 }
 
