@@ -4,7 +4,7 @@ package providers
 // The app stores it on the connection and shows its Message and Fix to end users.
 type Reason string
 
-// The reasons of DESIGN.md ("Connection status and reasons").
+// The reasons, documented with their meaning, fix and provider signals in README.md.
 const (
 	ReasonTokenExpired        Reason = "token_expired"
 	ReasonPasswordChanged     Reason = "password_changed"
@@ -81,7 +81,7 @@ var reasonTexts = map[Reason]reasonText{
 	},
 }
 
-// AllReasons returns every reason, in the order DESIGN.md lists them.
+// AllReasons returns every reason, in the order README.md lists them.
 func AllReasons() []Reason {
 	return []Reason{
 		ReasonTokenExpired, ReasonPasswordChanged, ReasonAppRemoved, ReasonSecurityCheckpoint,

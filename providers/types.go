@@ -8,7 +8,7 @@ import (
 // AssetKind is the kind of thing a connection reaches.
 type AssetKind string
 
-// The asset kinds of DESIGN.md.
+// The asset kinds a connection reaches.
 const (
 	KindPage                 AssetKind = "page"
 	KindAdAccount            AssetKind = "ad_account"
