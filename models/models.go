@@ -8,7 +8,7 @@ import "time"
 // Role is what a user may do in an agency, a sub-account, or across the platform.
 type Role string
 
-// Roles, from DESIGN.md. Agency roles reach every sub-account of their agency.
+// Roles. Agency roles reach every sub-account of their agency; support reads every agency.
 const (
 	RoleAgencyOwner  Role = "agency_owner"
 	RoleAgencyAdmin  Role = "agency_admin"
@@ -73,7 +73,7 @@ func ParseRole(s string) (Role, bool) {
 // Status is the health of a connection.
 type Status string
 
-// Connection statuses, from DESIGN.md, in the order the overview shows them.
+// Connection statuses (providers/README.md says what each means), in the order the overview shows them.
 const (
 	StatusHealthy            Status = "healthy"
 	StatusExpiring           Status = "expiring"
