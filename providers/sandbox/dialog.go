@@ -66,7 +66,11 @@ func (s *Sandbox) oauthDialog(w http.ResponseWriter, r *http.Request, provider s
 		state: r.Form.Get("state"), scope: r.Form.Get("scope"), authType: r.Form.Get("auth_type")}
 	appID := map[string]string{"meta": s.opts.MetaAppID, "linkedin": s.opts.LinkedInClientID}[provider]
 	if d.clientID != appID {
-		s.renderError(w, http.StatusBadRequest, brand, "Invalid App ID", "The provided app ID does not look like a valid app ID.")
+		if provider == "linkedin" {
+			s.renderError(w, http.StatusBadRequest, brand, "Bummer, something went wrong.", "The passed in client_id is invalid \""+d.clientID+"\"")
+		} else {
+			s.renderError(w, http.StatusBadRequest, brand, "Invalid App ID", "The provided app ID does not look like a valid app ID.")
+		}
 		return
 	}
 	u, ok := s.redirectTarget(d.redirectURI)

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Fault names accepted by Inject besides the reasons of DESIGN.md.
+// Fault names accepted by Inject besides the reasons (providers/README.md).
 const (
 	FaultAccountDisabled = "account_disabled"
 	FaultTermsRevoked    = "terms_revoked"

@@ -199,8 +199,6 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 	return liError(404, 0, "NOT_FOUND", "No virtual resource found")
 }
 
-// liPage cuts one page of a Rest.li collection out of els with the request's
-// start and count (default 0 and 10) and echoes them in paging, as LinkedIn does.
 // liPage answers one page of a collection for start and count. A value that is
 // not a non-negative integer gets LinkedIn's 400; count is capped at 1000, and a
 // start past the end gives an empty page.
