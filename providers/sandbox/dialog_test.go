@@ -114,3 +114,23 @@ func mustParse(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestDialogRefusesAnUnknownClientInTheProvidersWords(t *testing.T) {
+	tests := []struct {
+		name, path, want string
+	}{
+		{name: "meta", path: "/sandbox/meta/www/dialog/oauth", want: "The provided app ID does not look like a valid app ID."},
+		{name: "linkedin", path: "/sandbox/linkedin/www/oauth/v2/authorization", want: `The passed in client_id is invalid &#34;not-our-app&#34;`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, srv := sandboxtest.StartWith(t, sandbox.Options{})
+			q := url.Values{"client_id": {"not-our-app"}, "redirect_uri": {sandboxtest.RedirectURI}, "state": {"st"}}
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+tt.path+"?"+q.Encode(), nil)
+			r := do(t, req)
+			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), tt.want) {
+				t.Fatalf("status %d, want 400 with %q: %s", r.status, tt.want, r.body)
+			}
+		})
+	}
+}
