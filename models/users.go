@@ -147,33 +147,6 @@ func (s *Store) AddAccountMembership(ctx context.Context, userID, subAccountID i
 	return dbError("add sub-account membership", s.db.WithContext(ctx).Create(&m).Error)
 }
 
-// CreateAgency stores a new agency.
-func (s *Store) CreateAgency(ctx context.Context, name string) (Agency, error) {
-	a := Agency{Name: strings.TrimSpace(name)}
-	if a.Name == "" {
-		return Agency{}, errors.New("models: create agency: empty name")
-	}
-	err := s.db.WithContext(ctx).Create(&a).Error
-	return a, dbError("create agency", err)
-}
-
-// CreateSubAccount stores a new sub-account of an agency.
-func (s *Store) CreateSubAccount(ctx context.Context, agencyID int64, name string) (SubAccount, error) {
-	sa := SubAccount{AgencyID: agencyID, Name: strings.TrimSpace(name)}
-	if sa.Name == "" {
-		return SubAccount{}, errors.New("models: create sub-account: empty name")
-	}
-	err := s.db.WithContext(ctx).Create(&sa).Error
-	return sa, dbError("create sub-account", err)
-}
-
-// AgencyByName returns the agency with exactly this name.
-func (s *Store) AgencyByName(ctx context.Context, name string) (Agency, error) {
-	var a Agency
-	err := s.db.WithContext(ctx).Where("name = ?", name).Order("id").Take(&a).Error
-	return a, dbError("load agency by name", err)
-}
-
 // SubAccountByID returns a sub-account without any tenant check; only for the command line,
 // which runs with the operator's authority.
 func (s *Store) SubAccountByID(ctx context.Context, id int64) (SubAccount, error) {

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	_ "github.com/ncruces/go-sqlite3/driver" // the "sqlite3" database/sql driver, for insertAgencyUnchecked
 
 	"github.com/relink/relink/models"
 )
@@ -134,15 +139,15 @@ func TestUserAdd(t *testing.T) {
 		{name: "password as a flag is refused", args: []string{"--email", "flag@acme.test", "--role", "support", "--password", password},
 			stdin: password + "\n", wantErr: "flag provided but not defined: -password", usage: true},
 		{name: "duplicate email", args: []string{"--email", "taken@acme.test", "--role", "support"},
-			stdin: password + "\n", wantErr: "already exists"},
+			stdin: password + "\n", wantErr: "already exists", usage: true},
 		{name: "duplicate email in other case", args: []string{"--email", "TAKEN@acme.test", "--role", "support"},
-			stdin: password + "\n", wantErr: "already exists"},
+			stdin: password + "\n", wantErr: "already exists", usage: true},
 		{name: "unknown agency name", args: []string{"--email", "lost@acme.test", "--role", "agency_user", "--agency", "No Such Agency"},
-			stdin: password + "\n", wantErr: `no agency named "No Such Agency"`},
+			stdin: password + "\n", wantErr: `no agency named "No Such Agency"`, usage: true},
 		{name: "unknown agency id", args: []string{"--email", "lost@acme.test", "--role", "agency_user", "--agency", "999999"},
-			stdin: password + "\n", wantErr: `no agency with id or name "999999"`},
+			stdin: password + "\n", wantErr: `no agency with id or name "999999"`, usage: true},
 		{name: "unknown sub-account", args: []string{"--email", "lost@acme.test", "--role", "account_user", "--sub-account", "999999"},
-			stdin: password + "\n", wantErr: "no sub-account with id 999999"},
+			stdin: password + "\n", wantErr: "no sub-account with id 999999", usage: true},
 		{name: "agency role without agency", args: []string{"--email", "lost@acme.test", "--role", "agency_owner"},
 			stdin: password + "\n", wantErr: "needs --agency", usage: true},
 		{name: "account role without sub-account", args: []string{"--email", "lost@acme.test", "--role", "account_admin"},
@@ -255,7 +260,7 @@ func TestAgencyAndSubAccountAdd(t *testing.T) {
 	if res := command(t, env, "", "sub-account", "add", "--agency", "Acme Agency", "Client One"); res.err != nil || !strings.Contains(res.stdout, "created sub-account Client One") {
 		t.Fatalf("sub-account add: %v %q", res.err, res.stdout)
 	}
-	if res := command(t, env, "", "sub-account", "add", "--agency", "Acme Agency", "Client One"); res.err == nil || !strings.Contains(res.err.Error(), "already has a sub-account") {
+	if res := command(t, env, "", "sub-account", "add", "--agency", "Acme Agency", "Client One"); res.err == nil || !strings.Contains(res.err.Error(), "already named") {
 		t.Fatalf("a duplicate sub-account: %v", res.err)
 	}
 	res := command(t, env, "a long enough password\n", "user", "add", "--email", "boss@acme.test", "--role", "agency_owner", "--agency", "Acme Agency")
@@ -282,5 +287,105 @@ func TestAgencyAndSubAccountAdd(t *testing.T) {
 	}
 	if res := command(t, env, "", "sub-account", "add", "--agency", "Nope", "X"); res.err == nil || !strings.Contains(res.err.Error(), "no agency") {
 		t.Fatalf("an unknown agency: %v", res.err)
+	}
+}
+
+// insertAgencyUnchecked adds an agency straight to the database env points at, as versions
+// without the name checks could, so that tests can build an old database's duplicates.
+func insertAgencyUnchecked(t *testing.T, env fakeEnv, name string) int64 {
+	t.Helper()
+	driverName, dsn := "sqlite3", models.SQLiteDSN(filepath.Join(env["DATA_DIR"], "relink.db"))
+	if env["DATABASE_URL"] != "" {
+		driverName, dsn = "pgx", env["DATABASE_URL"]
+	}
+	db, err := sql.Open(driverName, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var id int64
+	now := time.Now().UTC()
+	err = db.QueryRow(`INSERT INTO agencies (name, created_at, updated_at) VALUES ($1, $2, $3) RETURNING id`, name, now, now).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// Every mistake in what the operator typed exits with status 2 and is named by the
+// subcommand that was run.
+func TestTenantCommandsRefuseBadInput(t *testing.T) {
+	env := databaseEnv(t)
+	if r := command(t, env, "", "migrate"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, args := range [][]string{{"agency", "add", "Acme Agency"}, {"sub-account", "add", "--agency", "Acme Agency", "Client One"}} {
+		if r := command(t, env, "", args...); r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	twin1 := insertAgencyUnchecked(t, env, "Twin Agency")
+	twin2 := insertAgencyUnchecked(t, env, "Twin Agency")
+	ids := fmt.Sprintf("ids %d, %d", twin1, twin2)
+	const password = "a long enough password\n"
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr []string // all in the error, which must be a usage error
+	}{
+		{name: "agency add a taken name", args: []string{"agency", "add", " acme AGENCY "},
+			wantErr: []string{"agency add: ", `already named "Acme Agency"`}},
+		{name: "agency add a name with an escape sequence", args: []string{"agency", "add", "Evil\x1b[2J Agency"},
+			wantErr: []string{"agency add: the name has a control character"}},
+		{name: "agency add a name with a newline", args: []string{"agency", "add", "Evil\nAgency"},
+			wantErr: []string{"agency add: the name has a control character"}},
+		{name: "agency add a name too long", args: []string{"agency", "add", strings.Repeat("a", models.MaxNameLength+1)},
+			wantErr: []string{"agency add: the name is longer than 200 characters"}},
+		{name: "agency add with a stray argument", args: []string{"agency", "add", "New Agency", "extra"},
+			wantErr: []string{"usage: relink agency add NAME"}},
+		{name: "sub-account add a taken name", args: []string{"sub-account", "add", "--agency", "Acme Agency", "client one"},
+			wantErr: []string{"sub-account add: ", `already named "Client One"`}},
+		{name: "sub-account add a name with a control character", args: []string{"sub-account", "add", "--agency", "Acme Agency", "Client\x00Two"},
+			wantErr: []string{"sub-account add: the name has a control character"}},
+		{name: "sub-account add to an unknown agency", args: []string{"sub-account", "add", "--agency", "Nope", "X"},
+			wantErr: []string{`sub-account add: no agency named "Nope"`}},
+		{name: "sub-account add to an unknown agency id", args: []string{"sub-account", "add", "--agency", "999999", "X"},
+			wantErr: []string{`sub-account add: no agency with id or name "999999"`}},
+		{name: "sub-account add to an ambiguous agency name", args: []string{"sub-account", "add", "--agency", "Twin Agency", "X"},
+			wantErr: []string{"sub-account add: ", ids, "--agency ID"}},
+		{name: "sub-account add with a stray argument", args: []string{"sub-account", "add", "--agency", "Acme Agency", "X", "Y"},
+			wantErr: []string{"usage: relink sub-account add"}},
+		{name: "user add to an ambiguous agency name", args: []string{"user", "add", "--email", "a@b.test", "--role", "agency_user", "--agency", "twin agency"},
+			wantErr: []string{"user add: ", ids, "--agency ID"}},
+		{name: "user add to an unknown agency", args: []string{"user", "add", "--email", "a@b.test", "--role", "agency_user", "--agency", "Nope"},
+			wantErr: []string{`user add: no agency named "Nope"`}},
+		{name: "user add to an unknown sub-account", args: []string{"user", "add", "--email", "a@b.test", "--role", "account_user", "--sub-account", "999999"},
+			wantErr: []string{"user add: no sub-account with id 999999"}},
+		{name: "user add with a stray argument", args: []string{"user", "add", "--email", "a@b.test", "--role", "support", "extra"},
+			wantErr: []string{`user add: unexpected argument "extra"`}},
+		{name: "version with a stray argument", args: []string{"version", "extra"},
+			wantErr: []string{"version takes no arguments"}},
+		{name: "help with a stray argument", args: []string{"help", "extra"},
+			wantErr: []string{"help takes no arguments"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := command(t, env, password, tt.args...)
+			var ue *usageError
+			if !errors.As(r.err, &ue) {
+				t.Fatalf("got %v (%T), want a usage error", r.err, r.err)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(r.err.Error(), want) {
+					t.Errorf("error %q does not say %q", r.err, want)
+				}
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout: %q", r.stdout)
+			}
+		})
+	}
+	if _, err := openTestStore(t, env).UserByEmail(context.Background(), "a@b.test"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("a refused user add created the user (%v)", err)
 	}
 }

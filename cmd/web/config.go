@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/relink/relink/models"
 )
 
@@ -24,6 +26,10 @@ type configError struct {
 }
 
 func (e *configError) Error() string { return e.name + ": " + e.msg }
+
+// defaultDemoPassword is the documented password of the demo logins, the only one the
+// welcome prints.
+const defaultDemoPassword = "relink-demo"
 
 // config is everything Relink reads from its environment; see the README's table.
 type config struct {
@@ -129,7 +135,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		DatabaseURL:  get("DATABASE_URL", ""),
 		DataDir:      get("DATA_DIR", "./data"),
-		DemoPassword: get("DEMO_PASSWORD", "relink-demo"),
+		DemoPassword: get("DEMO_PASSWORD", defaultDemoPassword),
 		LogFormat:    get("LOG_FORMAT", "text"),
 	}
 	switch env := get("ENVIRONMENT", "development"); env {
@@ -163,6 +169,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.BaseURL = u
 	if c.DatabaseURL != "" && !models.IsPostgresURL(c.DatabaseURL) {
 		return c, &configError{"DATABASE_URL", "want a postgres:// URL, or leave it empty for SQLite in DATA_DIR"}
+	}
+	if c.Postgres() {
+		if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+			return c, err
+		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		return c, &configError{"LOG_LEVEL", fmt.Sprintf("want debug, info, warn or error (got %q)", getenv("LOG_LEVEL"))}
@@ -206,6 +217,34 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// checkDatabaseURL parses DATABASE_URL as the PostgreSQL driver will, so that a mistake
+// stops start-up with exit status 2 instead of failing to connect. The message never
+// repeats the URL, which may hold a password.
+func checkDatabaseURL(dsn string) error {
+	const want = "; want postgres://user:password@host:5432/database, with any reserved character in the user name or password percent-encoded"
+	_, err := pgconn.ParseConfig(dsn)
+	if err == nil {
+		return nil
+	}
+	// The driver's message starts with the URL, its password masked as best it can; keep
+	// only what follows, and nothing at all if that still shows the URL or the password.
+	reason := err.Error()
+	if i := strings.LastIndex(reason, "`: "); i >= 0 {
+		reason = reason[i+len("`: "):]
+	}
+	userinfo, _, _ := strings.Cut(strings.SplitN(dsn, "://", 2)[1], "?")
+	if at := strings.LastIndex(userinfo, "@"); at >= 0 {
+		userinfo = userinfo[:at]
+	} else {
+		userinfo = ""
+	}
+	_, password, _ := strings.Cut(userinfo, ":")
+	if strings.Contains(reason, "://") || (password != "" && strings.Contains(reason, password)) {
+		reason = "not a valid URL"
+	}
+	return &configError{"DATABASE_URL", "cannot be parsed: " + reason + want}
 }
 
 func isPort(s string) bool {

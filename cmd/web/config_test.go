@@ -36,6 +36,12 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		{name: "BASE_URL that does not parse", env: []string{"BASE_URL", "http://[::1"}, wantName: "BASE_URL"},
 		{name: "DATABASE_URL for another database", env: []string{"DATABASE_URL", "mysql://root@localhost/relink"}, wantName: "DATABASE_URL"},
 		{name: "DATABASE_URL as a SQLite path", env: []string{"DATABASE_URL", "sqlite:///var/lib/relink.db"}, wantName: "DATABASE_URL"},
+		{name: "DATABASE_URL with a space in the password", env: []string{"DATABASE_URL", "postgres://relink:s3cret word@db/relink"}, wantName: "DATABASE_URL"},
+		{name: "DATABASE_URL with a bad escape in the password", env: []string{"DATABASE_URL", "postgres://relink:s3cret%zz@db/relink"}, wantName: "DATABASE_URL"},
+		{name: "DATABASE_URL with a port out of range", env: []string{"DATABASE_URL", "postgres://relink:s3cret@db:99999/relink"}, wantName: "DATABASE_URL"},
+		{name: "DATABASE_URL with a port that is not a number", env: []string{"DATABASE_URL", "postgres://relink:s3cret@db:five/relink"}, wantName: "DATABASE_URL"},
+		{name: "DATABASE_URL with an unknown sslmode", env: []string{"DATABASE_URL", "postgres://relink:s3cret@db/relink?sslmode=sometimes"}, wantName: "DATABASE_URL"},
+		{name: "DATABASE_URL with an unclosed IPv6 host", env: []string{"DATABASE_URL", "postgres://relink:s3cret@[::1/relink"}, wantName: "DATABASE_URL"},
 		{name: "LOG_LEVEL unknown", env: []string{"LOG_LEVEL", "verbose"}, wantName: "LOG_LEVEL"},
 		{name: "LOG_FORMAT unknown", env: []string{"LOG_FORMAT", "xml"}, wantName: "LOG_FORMAT"},
 		{name: "MIGRATE_ON_START not a boolean", env: []string{"MIGRATE_ON_START", "maybe"}, wantName: "MIGRATE_ON_START"},
@@ -80,10 +86,13 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %q spans several lines", err)
 			}
-			for _, secret := range []string{"SESSION_KEYS", "TOKEN_KEYS", "META_APP_SECRET", "LINKEDIN_CLIENT_SECRET"} {
+			for _, secret := range []string{"SESSION_KEYS", "TOKEN_KEYS", "META_APP_SECRET", "LINKEDIN_CLIENT_SECRET", "DATABASE_URL"} {
 				if v := env[secret]; v != "" && strings.Contains(err.Error(), v) {
 					t.Errorf("error %q repeats %s", err, secret)
 				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q repeats the database password", err)
 			}
 			if stdout.Len() != 0 || stderr.Len() != 0 {
 				t.Errorf("run wrote before failing: stdout %q, stderr %q", stdout.String(), stderr.String())

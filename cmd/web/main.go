@@ -59,9 +59,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "sub-account":
 		return subAccountCommand(ctx, e, args)
 	case "version", "--version", "-version":
+		if len(args) > 0 {
+			return &usageError{cmd + " takes no arguments"}
+		}
 		fmt.Fprintln(stdout, "relink", version())
 		return nil
 	case "help", "-h", "--help":
+		if len(args) > 0 {
+			return &usageError{fmt.Sprintf("%s takes no arguments\n%s", cmd, usage)}
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:

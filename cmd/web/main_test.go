@@ -44,6 +44,9 @@ func TestMainExitStatus(t *testing.T) {
 		{name: "failure that is not the operator's input", args: []string{"migrate"},
 			env: []string{"DATABASE_URL=postgres://relink@127.0.0.1:1/relink?sslmode=disable&connect_timeout=2"}, wantStatus: 1, wantStderr: "relink: open database"},
 		{name: "stray argument to serve", args: []string{"serve", "extra"}, wantStatus: 2, wantStderr: "relink: serve: unexpected argument"},
+		{name: "stray argument to version", args: []string{"version", "extra"}, wantStatus: 2, wantStderr: "relink: version takes no arguments"},
+		{name: "DATABASE_URL that does not parse", args: []string{"migrate"}, env: []string{"DATABASE_URL=postgres://relink:s3cret word@db/relink"}, wantStatus: 2, wantStderr: "relink: DATABASE_URL"},
+		{name: "ADDR whose host does not resolve", env: []string{"ADDR=nosuchhost.invalid:8080"}, wantStatus: 2, wantStderr: "relink: ADDR"},
 		{name: "version", args: []string{"version"}, wantStatus: 0},
 	}
 	for _, tt := range tests {

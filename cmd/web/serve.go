@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/relink/relink/handlers"
@@ -43,9 +44,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	// Listening before anything is migrated or seeded finds a bad ADDR or a port in use
 	// while the database is still untouched.
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(ctx, cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return err
 	}
 	defer ln.Close()
 	// ADDR with port 0 lets the system choose; the default BASE_URL then names that port.
@@ -149,6 +150,24 @@ func serve(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
+// listen opens ADDR. A host that does not resolve or is not an address of this machine is
+// a configuration error; a port in use is not, as it may be free on the next try.
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second) // for resolving the host
+	defer cancel()
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
+	var dnsErr *net.DNSError
+	switch {
+	case err == nil:
+		return ln, nil
+	case errors.As(err, &dnsErr):
+		return nil, &configError{"ADDR", fmt.Sprintf("cannot listen on %s: the host does not resolve (%v); want an address of this machine, such as :8080 or 127.0.0.1:8080", addr, dnsErr.Err)}
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return nil, &configError{"ADDR", fmt.Sprintf("cannot listen on %s: not an address of this machine; want one of its addresses, such as :8080 or 127.0.0.1:8080", addr)}
+	}
+	return nil, fmt.Errorf("listen on %s: %w", addr, err)
+}
+
 func newLogger(w io.Writer, cfg config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogFormat == "json" {
@@ -219,7 +238,12 @@ func printWelcome(w io.Writer, cfg config, demo demoLogins, startup time.Duratio
 		fmt.Fprintln(w)
 		return
 	case demoSeeded:
-		fmt.Fprintf(w, "\nDemo logins (password %q):\n", cfg.DemoPassword)
+		// An operator's own DEMO_PASSWORD stays out of terminals and the logs they feed.
+		if cfg.DemoPassword == defaultDemoPassword {
+			fmt.Fprintf(w, "\nDemo logins (password %q):\n", cfg.DemoPassword)
+		} else {
+			fmt.Fprintln(w, "\nDemo logins (password: the one in DEMO_PASSWORD):")
+		}
 	case demoKept:
 		fmt.Fprintln(w, "\nDemo logins (created on an earlier start, with the DEMO_PASSWORD it had):")
 	}

@@ -59,8 +59,8 @@ func TestServeOnSQLite(t *testing.T) {
 	if want := "is running at http://localhost:" + s.port; !strings.Contains(out, want) {
 		t.Errorf("stdout does not say %q:\n%s", want, out)
 	}
-	if !strings.Contains(out, `"a demo password for tests"`) {
-		t.Errorf("stdout does not give the demo password:\n%s", out)
+	if strings.Contains(out, "a demo password for tests") {
+		t.Errorf("stdout gives a DEMO_PASSWORD that is not the documented default:\n%s", out)
 	}
 	for _, l := range models.DemoLogins {
 		if !strings.Contains(out, l.Email) {
@@ -167,6 +167,79 @@ func TestServeReportsAPortInUse(t *testing.T) {
 	r := command(t, sqliteEnv(t).with("ADDR", ln.Addr().String()), "", "serve")
 	if r.err == nil || !strings.Contains(r.err.Error(), "listen on "+ln.Addr().String()) {
 		t.Errorf("got %v, want a listen error naming the address", r.err)
+	}
+}
+
+// A bad ADDR or a port in use is found before the database is created, migrated or seeded.
+func TestServeChecksADDRBeforeTouchingTheDatabase(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	tests := []struct {
+		name       string
+		addr       string
+		wantConfig bool // a configError on ADDR (exit status 2); otherwise a listen error
+	}{
+		{name: "a host that does not resolve", addr: "nosuchhost.invalid:8080", wantConfig: true},
+		{name: "an address of another machine", addr: "192.0.2.1:8080", wantConfig: true},
+		{name: "a port in use", addr: ln.Addr().String()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := sqliteEnv(t).with("ADDR", tt.addr)
+			r := command(t, env, "", "serve")
+			var ce *configError
+			switch {
+			case r.err == nil:
+				t.Fatal("serve started")
+			case tt.wantConfig && (!errors.As(r.err, &ce) || ce.name != "ADDR"):
+				t.Errorf("got %v (%T), want a configError on ADDR", r.err, r.err)
+			case !tt.wantConfig && (errors.As(r.err, &ce) || !strings.Contains(r.err.Error(), "listen on "+tt.addr)):
+				t.Errorf("got %v (%T), want a listen error naming the address", r.err, r.err)
+			}
+			if !strings.Contains(r.err.Error(), tt.addr) {
+				t.Errorf("error %q does not name %s", r.err, tt.addr)
+			}
+			if _, err := os.Stat(filepath.Join(env["DATA_DIR"], "relink.db")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the database was created before the listen failed (%v)", err)
+			}
+		})
+	}
+}
+
+// The welcome prints the demo password only when it is the documented one: a DEMO_PASSWORD
+// of the operator's own stays out of terminals and logs.
+func TestServeWelcomePrintsOnlyTheDefaultDemoPassword(t *testing.T) {
+	tests := []struct {
+		name         string
+		env          []string
+		wantPassword string // printed; empty: none is
+	}{
+		{name: "default", wantPassword: `"relink-demo"`},
+		{name: "custom", env: []string{"DEMO_PASSWORD", "an operator's own secret"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := sqliteEnv(t).with(tt.env...)
+			s := startServe(t, env)
+			out := s.stdout.String()
+			if !strings.Contains(out, models.DemoLogins[0].Email) {
+				t.Errorf("the demo logins are not listed:\n%s", out)
+			}
+			if tt.wantPassword != "" && !strings.Contains(out, tt.wantPassword) {
+				t.Errorf("the welcome does not give %s:\n%s", tt.wantPassword, out)
+			}
+			if pw := env["DEMO_PASSWORD"]; pw != "" {
+				if strings.Contains(out+s.stderr.String(), pw) {
+					t.Errorf("DEMO_PASSWORD was printed:\n%s", out)
+				}
+				if !strings.Contains(out, "DEMO_PASSWORD") {
+					t.Errorf("the welcome does not say where the password is:\n%s", out)
+				}
+			}
+		})
 	}
 }
 

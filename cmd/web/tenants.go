@@ -23,7 +23,7 @@ func agencyCommand(ctx context.Context, e env, args []string) error {
 	defer store.Close()
 	a, err := store.CreateAgency(ctx, args[1])
 	if err != nil {
-		return err
+		return nameError("agency add", args[1], err)
 	}
 	fmt.Fprintf(e.stdout, "created agency %s (id %d)\n", a.Name, a.ID)
 	return nil
@@ -49,18 +49,32 @@ func subAccountCommand(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	a, err := findAgency(ctx, store, *agency)
+	a, err := findAgency(ctx, store, "sub-account add", *agency)
 	if err != nil {
 		return err
 	}
 	sa, err := store.CreateSubAccount(ctx, a.ID, fs.Arg(0))
-	if errors.Is(err, models.ErrConflict) {
-		return fmt.Errorf("sub-account add: %s already has a sub-account named %q", a.Name, fs.Arg(0))
-	} else if err != nil {
-		return err
+	if err != nil {
+		return nameError("sub-account add", fs.Arg(0), err)
 	}
 	fmt.Fprintf(e.stdout, "created sub-account %s (id %d) in agency %s\n", sa.Name, sa.ID, a.Name)
 	return nil
+}
+
+// nameError turns a name the store refused into a usage error of cmd: what the operator
+// typed is at fault, so it exits with status 2.
+func nameError(cmd, name string, err error) error {
+	var invalid *models.NameError
+	var taken *models.NameTakenError
+	switch {
+	case errors.As(err, &invalid):
+		return &usageError{fmt.Sprintf("%s: the name %s", cmd, invalid.Reason)}
+	case errors.As(err, &taken):
+		return &usageError{fmt.Sprintf("%s: %s %d is already named %q (names are compared ignoring case)", cmd, taken.Kind, taken.ID, taken.Name)}
+	case errors.Is(err, models.ErrConflict):
+		return &usageError{fmt.Sprintf("%s: the name %q is taken", cmd, strings.TrimSpace(name))}
+	}
+	return err
 }
 
 // openMigratedStore opens the configured database for a command that needs its schema.

@@ -29,6 +29,9 @@ func userCommand(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return &usageError{"user add: " + err.Error()}
 	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("user add: unexpected argument %q (flags go before it, and a name with spaces goes in quotes)", fs.Arg(0))}
+	}
 	role, ok := models.ParseRole(*roleName)
 	_, validEmail := models.NormalizeEmail(*email)
 	switch {
@@ -61,7 +64,7 @@ func userCommand(ctx context.Context, e env, args []string) error {
 	var where string
 	switch {
 	case role.IsAgencyRole():
-		a, err := findAgency(ctx, store, *agency)
+		a, err := findAgency(ctx, store, "user add", *agency)
 		if err != nil {
 			return err
 		}
@@ -69,7 +72,7 @@ func userCommand(ctx context.Context, e env, args []string) error {
 	case role.IsAccountRole():
 		sa, err := store.SubAccountByID(ctx, *subAccount)
 		if errors.Is(err, models.ErrNotFound) {
-			return fmt.Errorf("user add: no sub-account with id %d", *subAccount)
+			return &usageError{fmt.Sprintf("user add: no sub-account with id %d", *subAccount)}
 		} else if err != nil {
 			return err
 		}
@@ -79,7 +82,8 @@ func userCommand(ctx context.Context, e env, args []string) error {
 	}
 	u, err := store.CreateUser(ctx, nu)
 	if errors.Is(err, models.ErrConflict) {
-		return fmt.Errorf("user add: a user with email %s already exists", *email)
+		// Like a taken agency or sub-account name, a clash with what the operator typed.
+		return &usageError{fmt.Sprintf("user add: a user with email %s already exists", *email)}
 	} else if err != nil {
 		return err
 	}
@@ -100,21 +104,26 @@ func readPassword(r io.Reader) (string, error) {
 	return pw, nil
 }
 
-func findAgency(ctx context.Context, store *models.Store, nameOrID string) (models.Agency, error) {
-	if id, err := strconv.ParseInt(nameOrID, 10, 64); err == nil {
-		a, err := store.AgencyByID(ctx, id)
-		if !errors.Is(err, models.ErrNotFound) {
-			return a, err
-		}
-		// An agency may be named with digits only: try the name next.
-		if a, err = store.AgencyByName(ctx, nameOrID); errors.Is(err, models.ErrNotFound) {
-			return a, fmt.Errorf("user add: no agency with id or name %q", nameOrID)
-		}
-		return a, err
+// findAgency resolves --agency, a name or an id, for cmd; an agency that is not there, or a
+// name several agencies share, is the operator's to fix and exits with status 2.
+func findAgency(ctx context.Context, store *models.Store, cmd, nameOrID string) (models.Agency, error) {
+	var notFound string
+	a, err := models.Agency{}, models.ErrNotFound
+	if id, perr := strconv.ParseInt(nameOrID, 10, 64); perr == nil {
+		notFound = fmt.Sprintf("%s: no agency with id or name %q", cmd, nameOrID)
+		a, err = store.AgencyByID(ctx, id)
+	} else {
+		notFound = fmt.Sprintf("%s: no agency named %q", cmd, nameOrID)
 	}
-	a, err := store.AgencyByName(ctx, nameOrID)
+	// An agency may be named with digits only: try the name next.
 	if errors.Is(err, models.ErrNotFound) {
-		return a, fmt.Errorf("user add: no agency named %q", nameOrID)
+		a, err = store.AgencyByName(ctx, nameOrID)
+	}
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return a, &usageError{notFound}
+	case errors.Is(err, models.ErrAmbiguousName):
+		return a, &usageError{fmt.Sprintf("%s: %s; give --agency ID", cmd, strings.TrimPrefix(err.Error(), models.ErrAmbiguousName.Error()+": "))}
 	}
 	return a, err
 }

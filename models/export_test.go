@@ -1,0 +1,11 @@
+package models
+
+import "context"
+
+// InsertAgencyUnchecked stores an agency the way versions before the name checks did, so
+// tests can build the duplicates an old database may hold.
+func (s *Store) InsertAgencyUnchecked(ctx context.Context, name string) (Agency, error) {
+	a := Agency{Name: name}
+	err := s.db.WithContext(ctx).Create(&a).Error
+	return a, dbError("insert agency", err)
+}
