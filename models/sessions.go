@@ -62,3 +62,15 @@ func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) err
 		Where("id_hash = ? AND revoked_at IS NULL", hashSessionID(id)).Update("revoked_at", now.UTC()).Error
 	return dbError("revoke session", err)
 }
+
+// PruneSessions deletes the sessions that expired at or before now or were revoked, and
+// returns how many. Revoked rows need not be kept: PrincipalForSession refuses a session
+// whose row is gone as it refuses a revoked one. Like every session method it runs on
+// wall-clock time.
+func (s *Store) PruneSessions(ctx context.Context, now time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("expires_at <= ? OR revoked_at IS NOT NULL", now.UTC()).Delete(&Session{})
+	if res.Error != nil {
+		return 0, dbError("prune sessions", res.Error)
+	}
+	return res.RowsAffected, nil
+}

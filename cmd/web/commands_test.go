@@ -290,9 +290,9 @@ func TestAgencyAndSubAccountAdd(t *testing.T) {
 	}
 }
 
-// insertAgencyUnchecked adds an agency straight to the database env points at, as versions
-// without the name checks could, so that tests can build an old database's duplicates.
-func insertAgencyUnchecked(t *testing.T, env fakeEnv, name string) int64 {
+// rawDB opens the database env points at below the store, for what the store will not do
+// or does not show; it is closed when the test ends.
+func rawDB(t *testing.T, env fakeEnv) *sql.DB {
 	t.Helper()
 	driverName, dsn := "sqlite3", models.SQLiteDSN(filepath.Join(env["DATA_DIR"], "relink.db"))
 	if env["DATABASE_URL"] != "" {
@@ -302,10 +302,17 @@ func insertAgencyUnchecked(t *testing.T, env fakeEnv, name string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// insertAgencyUnchecked adds an agency straight to the database env points at, as versions
+// without the name checks could, so that tests can build an old database's duplicates.
+func insertAgencyUnchecked(t *testing.T, env fakeEnv, name string) int64 {
+	t.Helper()
 	var id int64
 	now := time.Now().UTC()
-	err = db.QueryRow(`INSERT INTO agencies (name, created_at, updated_at) VALUES ($1, $2, $3) RETURNING id`, name, now, now).Scan(&id)
+	err := rawDB(t, env).QueryRow(`INSERT INTO agencies (name, created_at, updated_at) VALUES ($1, $2, $3) RETURNING id`, name, now, now).Scan(&id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,6 +94,26 @@ func serve(ctx context.Context, e env, args []string) error {
 		// Seeded before real credentials were set, the demo logins' password is still public.
 		log.Warn("the demo users of an earlier start still exist and sign in with the DEMO_PASSWORD they were given; start from a fresh database before connecting real accounts", "user", models.DemoLogins[0].Email)
 	}
+	// Sessions run on wall-clock time, never the sandbox clock.
+	pruneSessions(ctx, store, log, time.Now())
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	pruning := make(chan struct{})
+	ticker := time.NewTicker(sessionPruneInterval)
+	go func() {
+		defer close(pruning)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-pruneCtx.Done():
+				return
+			case now := <-ticker.C:
+				pruneSessions(pruneCtx, store, log, now)
+			}
+		}
+	}()
+	// Runs before the deferred store.Close: no prune is left using a closed store.
+	defer func() { stopPruning(); <-pruning }()
+
 	if n, err := store.CountUsers(ctx); err != nil {
 		return err
 	} else if n == 0 {
@@ -148,6 +168,24 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// sessionPruneInterval is how often serve deletes expired and revoked sessions; a variable
+// so that tests need not wait an hour.
+var sessionPruneInterval = time.Hour
+
+// pruneSessions deletes expired and revoked sessions, which would otherwise pile up for
+// ever; a failure is only logged, as the next run will try again.
+func pruneSessions(ctx context.Context, store *models.Store, log *slog.Logger, now time.Time) {
+	n, err := store.PruneSessions(ctx, now)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		log.Warn("pruning sessions failed", "err", err)
+	case n > 0:
+		log.Info("pruned expired and revoked sessions", "count", n)
+	case err == nil:
+		log.Debug("pruned expired and revoked sessions", "count", n)
+	}
 }
 
 // listen opens ADDR. A host that does not resolve or is not an address of this machine is

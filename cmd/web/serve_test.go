@@ -243,6 +243,88 @@ func TestServeWelcomePrintsOnlyTheDefaultDemoPassword(t *testing.T) {
 	}
 }
 
+// Expired and revoked sessions are deleted when serve starts and every
+// sessionPruneInterval while it runs; live ones stay.
+func TestServePrunesSessions(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		interval time.Duration
+		// prepare, when set, makes a session that should go before serve starts.
+		prepare func(t *testing.T, store *models.Store, userID int64)
+		// during, when set, makes a session that should go while serve runs.
+		during func(t *testing.T, store *models.Store, userID int64)
+	}{
+		{name: "an expired session is gone once serve is ready", interval: time.Hour,
+			prepare: func(t *testing.T, store *models.Store, userID int64) {
+				past := time.Now().Add(-2 * time.Hour)
+				if _, err := store.CreateSession(ctx, userID, past, past.Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "a session revoked while serving goes at the next prune", interval: 20 * time.Millisecond,
+			during: func(t *testing.T, store *models.Store, userID int64) {
+				id, err := store.CreateSession(ctx, userID, time.Now(), time.Now().Add(time.Hour))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := store.RevokeSession(ctx, id, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Restored after the server's own cleanup has stopped it, as cleanups run last first.
+			old := sessionPruneInterval
+			t.Cleanup(func() { sessionPruneInterval = old })
+			sessionPruneInterval = tt.interval
+			env := databaseEnv(t)
+			if r := command(t, env, "", "migrate"); r.err != nil {
+				t.Fatal(r.err)
+			}
+			store := openTestStore(t, env)
+			u, err := store.CreateUser(ctx, models.NewUser{Email: "ops@example.com", Password: "a long enough password", Support: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			live, err := store.CreateSession(ctx, u.ID, time.Now(), time.Now().Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.prepare != nil {
+				tt.prepare(t, store, u.ID)
+			}
+			db := rawDB(t, env)
+			rows := func() int {
+				t.Helper()
+				var n int
+				if err := db.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			s := startServe(t, env)
+			if tt.during != nil {
+				tt.during(t, store, u.ID)
+				deadline := time.Now().Add(10 * time.Second)
+				for rows() != 1 && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			if n := rows(); n != 1 {
+				t.Errorf("%d sessions left, want only the live one", n)
+			}
+			if _, err := store.PrincipalForSession(ctx, live, time.Now()); err != nil {
+				t.Errorf("the live session was lost: %v", err)
+			}
+			if err := s.stop(t); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 // A request already being handled when the signal arrives must be answered in full:
 // that is what a graceful shutdown is for.
 func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
