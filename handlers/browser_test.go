@@ -286,6 +286,15 @@ const layoutProblems = `(function () {
   if (bar && getComputedStyle(bar).position === "sticky" && bar.offsetHeight > innerHeight * 0.12) {
     out.push("the sticky header covers " + Math.round(100 * bar.offsetHeight / innerHeight) + "% of the window");
   }
+  // Text running out of its box (an unbroken name over the next column) widens nothing, so
+  // the width check above misses it.
+  document.querySelectorAll("main *").forEach(function (e) {
+    var st = getComputedStyle(e);
+    if (st.display === "inline" || st.overflowX !== "visible" || e.clientWidth === 0) return;
+    if (e.scrollWidth > e.clientWidth + 1) {
+      out.push((e.getAttribute("data-testid") || e.tagName.toLowerCase() + "." + e.className) + " overflows its box by " + (e.scrollWidth - e.clientWidth) + "px");
+    }
+  });
   var open = document.querySelector("[data-testid=account-switcher] details[open] .switcher-panel");
   if (open) {
     var r = open.getBoundingClientRect();
@@ -296,6 +305,9 @@ const layoutProblems = `(function () {
 
 // longSubAccountName is a real-world-long client name.
 const longSubAccountName = "Wunderbar Dentistry & Orthodontics of Greater Springfield County"
+
+// unbrokenSubAccountName is the longest name Relink accepts, with nowhere to break a line.
+var unbrokenSubAccountName = "Q" + strings.Repeat("x", models.MaxNameLength-1)
 
 func TestBrowserLayout(t *testing.T) {
 	for _, vp := range []viewport{desktop, phone} {
@@ -308,6 +320,16 @@ func TestBrowserLayout(t *testing.T) {
 			}
 			if _, err := s.store.CreateSubAccount(context.Background(), agency.ID, longSubAccountName); err != nil {
 				t.Fatal(err)
+			}
+			unbroken, err := s.store.CreateSubAccount(context.Background(), agency.ID, unbrokenSubAccountName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, st := range []models.Status{models.StatusHealthy, models.StatusHealthy, models.StatusReauthRequired} {
+				c := models.Connection{Provider: "meta", ExternalUserID: fmt.Sprint(i), Status: st}
+				if _, err := s.store.CreateConnection(context.Background(), s.subs["Cedar Dental"].ID, c); err != nil {
+					t.Fatal(err)
+				}
 			}
 			b := s.openTab(t, tabOptions{viewport: vp})
 			check := func(screen string) {
@@ -325,6 +347,17 @@ func TestBrowserLayout(t *testing.T) {
 			check("1-login")
 			b.signIn("owner@northwind.test")
 			check("2-overview")
+			// A phone shows each sub-account's health as one line of words under its name;
+			// a desktop, as a column per status.
+			summary := texts(b, "[data-testid=overview-row] [data-testid=overview-summary] .status")
+			columns := eval[int](b, `Array.from(document.querySelectorAll(".overview-table .num")).filter(function (e) { return e.offsetParent !== null; }).length`)
+			if vp.mobile {
+				if strings.Join(summary, ", ") != "2 healthy, 1 reauthentication required" || columns != 0 {
+					t.Errorf("on a phone the overview shows %d count cells and the summary %q", columns, summary)
+				}
+			} else if eval[bool](b, `document.querySelector("[data-testid=overview-summary]").offsetParent !== null`) || columns == 0 {
+				t.Errorf("on a desktop the overview shows the phone's summary, or no counts (%d cells)", columns)
+			}
 			b.open(fmt.Sprintf("/accounts/%d/connections", s.subs["Cedar Dental"].ID))
 			check("3-connections")
 			b.do(chromedp.Click(chromedp.CSS("[data-testid=account-switcher] summary")))
@@ -336,6 +369,11 @@ func TestBrowserLayout(t *testing.T) {
 			check("5-switch-page")
 			b.open("/no/such/page")
 			check("6-not-found")
+			b.open(fmt.Sprintf("/accounts/%d/connections", unbroken.ID))
+			check("7-unbroken-name")
+			if title := eval[string](b, `document.querySelector("h1").getAttribute("title") || ""`); title != unbrokenSubAccountName {
+				t.Errorf("the heading of a cut name does not carry the full name on hover: %q", title)
+			}
 		})
 	}
 }
