@@ -484,29 +484,12 @@ func TestServeMountsTheSandboxOnlyWithoutRealProviders(t *testing.T) {
 // The sandbox's dialogs send codes only to the app's own BASE_URL, including the port the
 // system chose for ADDR=…:0.
 func TestServeSandboxRedirectsOnlyToBaseURL(t *testing.T) {
-	env := sqliteEnv(t) // ADDR=127.0.0.1:0
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env.getenv, strings.NewReader(""), stdout, stderr) }()
+	s, base, port := servePortZero(t, sqliteEnv(t))
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := s.stop(t); err != nil {
 			t.Error(err)
 		}
 	}()
-	re := regexp.MustCompile(`is running at (http://localhost:(\d+))`)
-	deadline := time.Now().Add(30 * time.Second)
-	var m []string
-	for m == nil && time.Now().Before(deadline) {
-		m = re.FindStringSubmatch(stdout.String())
-		time.Sleep(20 * time.Millisecond)
-	}
-	if m == nil {
-		t.Fatalf("no URL printed:\n%s\n%s", stdout.String(), stderr.String())
-	}
-	base, port := m[1], m[2]
 	tests := []struct {
 		name        string
 		redirectURI string
@@ -562,27 +545,36 @@ func TestKeyFileIsSharedByProcessesStartingTogether(t *testing.T) {
 }
 
 func TestServeOnPortZeroPrintsTheChosenPort(t *testing.T) {
-	env := sqliteEnv(t) // ADDR=127.0.0.1:0
+	s, base, port := servePortZero(t, sqliteEnv(t))
+	if port == "0" {
+		t.Fatalf("the printed URL %s names port 0", base)
+	}
+	if got := status(t, visitor(t), http.MethodGet, base+"/healthz", nil); got != http.StatusOK {
+		t.Errorf("the printed URL %s does not answer: %d", base, got)
+	}
+	if err := s.stop(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// servePortZero runs `relink serve` with env's ADDR=127.0.0.1:0 and returns it with the URL
+// it printed, which names the port the system chose.
+func servePortZero(t *testing.T, env fakeEnv) (s *server, base, port string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env.getenv, strings.NewReader(""), stdout, stderr) }()
+	s = &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- run(ctx, []string{"serve"}, env.getenv, strings.NewReader(""), s.stdout, s.stderr) }()
+	t.Cleanup(func() { _ = s.stop(t) })
 	re := regexp.MustCompile(`is running at (http://localhost:(\d+))`)
 	deadline := time.Now().Add(30 * time.Second)
 	var m []string
 	for m == nil && time.Now().Before(deadline) {
-		m = re.FindStringSubmatch(stdout.String())
+		m = re.FindStringSubmatch(s.stdout.String())
 		time.Sleep(20 * time.Millisecond)
 	}
-	if m == nil || m[2] == "0" {
-		t.Fatalf("no usable URL printed:\n%s\n%s", stdout.String(), stderr.String())
+	if m == nil {
+		t.Fatalf("no URL printed:\n%s\n%s", s.stdout.String(), s.stderr.String())
 	}
-	if got := status(t, visitor(t), http.MethodGet, m[1]+"/healthz", nil); got != http.StatusOK {
-		t.Errorf("the printed URL %s does not answer: %d", m[1], got)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	s.url, s.port = m[1], m[2]
+	return s, m[1], m[2]
 }
