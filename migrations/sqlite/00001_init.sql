@@ -1,5 +1,5 @@
 -- +goose Up
--- The whole domain of DESIGN.md: tenancy, users, connections, assets, history, outbox.
+-- The whole domain: tenancy, users, connections, assets, history, outbox (README.md and providers/README.md describe it).
 
 CREATE TABLE agencies (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
