@@ -94,22 +94,8 @@ func (s *Store) CreateAgency(ctx context.Context, name string) (Agency, error) {
 		return Agency{}, err
 	}
 	a := Agency{Name: name}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.lockNames(tx); err != nil {
-			return dbError("create agency", err)
-		}
-		var existing []Agency
-		if err := tx.Select("id", "name").Find(&existing).Error; err != nil {
-			return dbError("create agency", err)
-		}
-		for _, e := range existing {
-			if sameName(e.Name, name) {
-				return &NameTakenError{Kind: "agency", ID: e.ID, Name: e.Name}
-			}
-		}
-		return dbError("create agency", tx.Create(&a).Error)
-	})
-	if err != nil {
+	others := func(tx *gorm.DB) *gorm.DB { return tx.Model(&Agency{}) }
+	if err := s.createNamed(ctx, "agency", name, others, &a); err != nil {
 		return Agency{}, err
 	}
 	return a, nil
@@ -124,25 +110,35 @@ func (s *Store) CreateSubAccount(ctx context.Context, agencyID int64, name strin
 		return SubAccount{}, err
 	}
 	sa := SubAccount{AgencyID: agencyID, Name: name}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.lockNames(tx); err != nil {
-			return dbError("create sub-account", err)
-		}
-		var existing []SubAccount
-		if err := tx.Select("id", "name").Where("agency_id = ?", agencyID).Find(&existing).Error; err != nil {
-			return dbError("create sub-account", err)
-		}
-		for _, e := range existing {
-			if sameName(e.Name, name) {
-				return &NameTakenError{Kind: "sub-account", ID: e.ID, Name: e.Name}
-			}
-		}
-		return dbError("create sub-account", tx.Create(&sa).Error)
-	})
-	if err != nil {
+	others := func(tx *gorm.DB) *gorm.DB { return tx.Model(&SubAccount{}).Where("agency_id = ?", agencyID) }
+	if err := s.createNamed(ctx, "sub-account", name, others, &sa); err != nil {
 		return SubAccount{}, err
 	}
 	return sa, nil
+}
+
+// createNamed inserts row, a kind named name, in one transaction with the check that none
+// of the rows others selects already has the name (a *NameTakenError if one has).
+func (s *Store) createNamed(ctx context.Context, kind, name string, others func(tx *gorm.DB) *gorm.DB, row any) error {
+	op := "create " + kind
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockNames(tx); err != nil {
+			return dbError(op, err)
+		}
+		var existing []struct {
+			ID   int64
+			Name string
+		}
+		if err := others(tx).Select("id", "name").Find(&existing).Error; err != nil {
+			return dbError(op, err)
+		}
+		for _, e := range existing {
+			if sameName(e.Name, name) {
+				return &NameTakenError{Kind: kind, ID: e.ID, Name: e.Name}
+			}
+		}
+		return dbError(op, tx.Create(row).Error)
+	})
 }
 
 // AgencyByName returns the agency with this name, compared as CreateAgency compares names.

@@ -94,25 +94,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		// Seeded before real credentials were set, the demo logins' password is still public.
 		log.Warn("the demo users of an earlier start still exist and sign in with the DEMO_PASSWORD they were given; start from a fresh database before connecting real accounts", "user", models.DemoLogins[0].Email)
 	}
-	// Sessions run on wall-clock time, never the sandbox clock.
-	pruneSessions(ctx, store, log, time.Now())
-	pruneCtx, stopPruning := context.WithCancel(ctx)
-	pruning := make(chan struct{})
-	ticker := time.NewTicker(sessionPruneInterval)
-	go func() {
-		defer close(pruning)
-		defer ticker.Stop()
-		for {
-			select {
-			case <-pruneCtx.Done():
-				return
-			case now := <-ticker.C:
-				pruneSessions(pruneCtx, store, log, now)
-			}
-		}
-	}()
-	// Runs before the deferred store.Close: no prune is left using a closed store.
-	defer func() { stopPruning(); <-pruning }()
+	// Deferred after store.Close, so it runs first: no prune is left using a closed store.
+	defer pruneSessionsEvery(ctx, store, log, sessionPruneInterval)()
 
 	if n, err := store.CountUsers(ctx); err != nil {
 		return err
@@ -173,6 +156,29 @@ func serve(ctx context.Context, e env, args []string) error {
 // sessionPruneInterval is how often serve deletes expired and revoked sessions; a variable
 // so that tests need not wait an hour.
 var sessionPruneInterval = time.Hour
+
+// pruneSessionsEvery prunes sessions now and then every interval until the returned stop
+// is called, which waits for a prune in progress. Sessions run on wall-clock time, never
+// the sandbox clock.
+func pruneSessionsEvery(ctx context.Context, store *models.Store, log *slog.Logger, interval time.Duration) (stop func()) {
+	pruneSessions(ctx, store, log, time.Now())
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-ticker.C:
+				pruneSessions(ctx, store, log, now)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
 
 // pruneSessions deletes expired and revoked sessions, which would otherwise pile up for
 // ever; a failure is only logged, as the next run will try again.
