@@ -51,7 +51,7 @@ func errForbidden(msg string) *Error {
 // notFound answers a path no route matches; support's unsafe requests are refused as
 // everywhere else, so they never learn which paths exist.
 func (a *App) notFound(w http.ResponseWriter, r *http.Request) error {
-	if p := principalFrom(r.Context()); p != nil && p.IsSupport() && !isSafeMethod(r.Method) {
+	if supportWrites(r) {
 		return errSupportReadOnly
 	}
 	return errNotFound(nil)
@@ -59,7 +59,7 @@ func (a *App) notFound(w http.ResponseWriter, r *http.Request) error {
 
 // methodNotAllowed answers a route that exists but not for this method.
 func (a *App) methodNotAllowed(w http.ResponseWriter, r *http.Request) error {
-	if p := principalFrom(r.Context()); p != nil && p.IsSupport() && !isSafeMethod(r.Method) {
+	if supportWrites(r) {
 		return errSupportReadOnly
 	}
 	return &Error{Status: http.StatusMethodNotAllowed, Title: "Not allowed", Message: "This page does not accept that kind of request."}

@@ -101,11 +101,7 @@ func (a *App) switchAccount(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	ids := make([]int64, len(props.Results))
-	for i, res := range props.Results {
-		ids[i] = res.ID
-	}
-	if err := a.auditSupport(r, ids, fmt.Sprintf("searched sub-accounts for %q (/switch)", q)); err != nil {
+	if err := a.auditSupport(r, refIDs(props.Results), fmt.Sprintf("searched sub-accounts for %q (/switch)", q)); err != nil {
 		return err
 	}
 	if fragment {
@@ -114,6 +110,15 @@ func (a *App) switchAccount(w http.ResponseWriter, r *http.Request) error {
 		a.render(w, r, http.StatusOK, pages.SwitchPage(page, props))
 	}
 	return nil
+}
+
+// refIDs are the ids of the sub-accounts in refs.
+func refIDs(refs []models.SubAccountRef) []int64 {
+	ids := make([]int64, len(refs))
+	for i, ref := range refs {
+		ids[i] = ref.ID
+	}
+	return ids
 }
 
 // switchPageSize bounds the no-JavaScript list; beyond it, the search narrows the list.
