@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/relink/relink/migrations"
+	"github.com/relink/relink/providers"
 )
 
 // Dialects Relink runs on.
@@ -28,12 +29,16 @@ const (
 	DialectPostgres = "postgres"
 )
 
-// Store is Relink's database: every read and write of the domain goes through its methods.
+// Store is Relink's database: every read and write of the domain goes through its methods,
+// each scoped by the tenant in its signature. Tx runs several of them in one transaction;
+// System is the separate, unscoped view for jobs and the command line.
 type Store struct {
 	db      *gorm.DB
 	sql     *sql.DB
 	dialect string
-	now     func() time.Time
+	clock   providers.Clock
+	// inTx is set on the Store that Tx hands to its function.
+	inTx bool
 }
 
 // OpenOptions says which database to open.
@@ -42,8 +47,9 @@ type OpenOptions struct {
 	URL string
 	// SQLitePath is the SQLite database file used when URL is empty.
 	SQLitePath string
-	// Now is the clock the store stamps rows with; time.Now when nil.
-	Now func() time.Time
+	// Clock is the clock the store stamps rows with (the sandbox's in sandbox mode, so that
+	// history and expiry agree with it); the wall clock when nil.
+	Clock providers.Clock
 }
 
 // IsPostgresURL reports whether url names a PostgreSQL database.
@@ -71,13 +77,13 @@ func SQLiteDSN(path string) string {
 
 // Open connects to the database; it does not migrate.
 func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
-	now := opts.Now
-	if now == nil {
-		now = time.Now
+	clock := opts.Clock
+	if clock == nil {
+		clock = providers.SystemClock{}
 	}
 	cfg := &gorm.Config{
 		Logger:         logger.Discard,
-		NowFunc:        func() time.Time { return now().UTC().Truncate(time.Second) },
+		NowFunc:        func() time.Time { return clock.Now().UTC().Truncate(time.Second) },
 		TranslateError: true,
 		// Single statements need no BEGIN/COMMIT around them; multi-statement writes use
 		// Transaction explicitly.
@@ -120,7 +126,7 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 		sqlDB.SetMaxIdleConns(8)
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, sql: sqlDB, dialect: dialect, now: now}
+	s := &Store{db: db, sql: sqlDB, dialect: dialect, clock: clock}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
@@ -134,7 +140,34 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 func (s *Store) Dialect() string { return s.dialect }
 
 // Now is the store's clock, in UTC.
-func (s *Store) Now() time.Time { return s.now().UTC() }
+func (s *Store) Now() time.Time { return s.clock.Now().UTC() }
+
+// Clock is the clock the store stamps rows with.
+func (s *Store) Clock() providers.Clock { return s.clock }
+
+// Tx runs fn in one database transaction: every store method called on tx commits with the
+// others or not at all. Inside a transaction, Tx joins it rather than nesting. fn's error
+// (or a panic) rolls back.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.inTx {
+		return fn(s)
+	}
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		tx := *s
+		tx.db, tx.inTx = db, true
+		return fn(&tx)
+	})
+}
+
+// SQLTx is the database/sql transaction Tx runs on, for libraries that must commit with it
+// (River's InsertTx); nil outside Tx.
+func (s *Store) SQLTx() *sql.Tx {
+	if !s.inTx {
+		return nil
+	}
+	tx, _ := s.db.Statement.ConnPool.(*sql.Tx)
+	return tx
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {

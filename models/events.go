@@ -86,3 +86,83 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Event kinds added with the connection life cycle.
+const (
+	// EventAssetUnreachable: an asset the connection reached before is no longer returned
+	// by the provider; it is kept and flagged.
+	EventAssetUnreachable = "asset_unreachable"
+	// EventAssetRecovered: a flagged asset is reachable again.
+	EventAssetRecovered = "asset_recovered"
+	// EventAssetProblem: one asset failed to refresh on its own (lost role, disabled).
+	EventAssetProblem = "asset_problem"
+)
+
+// EventKinds lists every event kind, for the history filter.
+var EventKinds = []string{EventConnected, EventReauthenticated, EventAssetAdded, EventAssetRemoved,
+	EventAssetUnreachable, EventAssetRecovered, EventAssetProblem, EventRefreshOK, EventRefreshFailed,
+	EventTokenRenewed, EventCheckFailing, EventCheckRecovered, EventStatusChanged, EventDisconnected,
+	EventNotificationSent, EventSupportView}
+
+// HistoryQuery selects one page of history, newest first.
+type HistoryQuery struct {
+	// ConnectionID narrows to one connection; zero is the whole sub-account.
+	ConnectionID int64
+	// Kind narrows to one event kind; empty is every kind.
+	Kind string
+	// Before is the cursor: events strictly older than this one. Zero starts at the newest.
+	Before HistoryCursor
+	Limit  int
+}
+
+// HistoryCursor is the position of an event in the newest-first order.
+type HistoryCursor struct {
+	At time.Time
+	ID int64
+}
+
+// HistoryRow is an event with the names of who did it and what it is about.
+type HistoryRow struct {
+	ConnectionEvent
+	ActorName        string
+	ActorEmail       string
+	Provider         string
+	ExternalUserName string
+	AssetName        string
+	AssetExternalID  string
+}
+
+// History returns one page of a sub-account's history (keyset-paginated, so the thousandth
+// page costs what the first does) and the cursor of the next page, zero when none.
+func (s *Store) History(ctx context.Context, subAccountID int64, q HistoryQuery) ([]HistoryRow, HistoryCursor, error) {
+	if q.Limit <= 0 || q.Limit > 200 {
+		q.Limit = 50
+	}
+	db := s.db.WithContext(ctx).Table("connection_events AS e").
+		Select(`e.*, users.name AS actor_name, users.email AS actor_email, connections.provider,
+			connections.external_user_name, assets.name AS asset_name, assets.external_id AS asset_external_id`).
+		Joins("LEFT JOIN users ON users.id = e.actor_user_id").
+		Joins("LEFT JOIN connections ON connections.id = e.connection_id").
+		Joins("LEFT JOIN assets ON assets.id = e.asset_id").
+		Where("e.sub_account_id = ?", subAccountID)
+	if q.ConnectionID != 0 {
+		db = db.Where("e.connection_id = ?", q.ConnectionID)
+	}
+	if q.Kind != "" {
+		db = db.Where("e.kind = ?", q.Kind)
+	}
+	if !q.Before.At.IsZero() {
+		db = db.Where("(e.created_at < ? OR (e.created_at = ? AND e.id < ?))", q.Before.At, q.Before.At, q.Before.ID)
+	}
+	var rows []HistoryRow
+	if err := db.Order("e.created_at DESC, e.id DESC").Limit(q.Limit + 1).Scan(&rows).Error; err != nil {
+		return nil, HistoryCursor{}, dbError("list history", err)
+	}
+	var next HistoryCursor
+	if len(rows) > q.Limit {
+		rows = rows[:q.Limit]
+		last := rows[len(rows)-1]
+		next = HistoryCursor{At: last.CreatedAt, ID: last.ID}
+	}
+	return rows, next, nil
+}

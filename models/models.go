@@ -3,7 +3,11 @@
 // and puts it in the WHERE clause.
 package models
 
-import "time"
+import (
+	"time"
+
+	"github.com/relink/relink/providers"
+)
 
 // Role is what a user may do in an agency, a sub-account, or across the platform.
 type Role string
@@ -165,7 +169,9 @@ type Connection struct {
 	RefreshExpiresAt    *time.Time
 	DataAccessExpiresAt *time.Time
 	Status              Status
-	Reason              string
+	Reason              providers.Reason
+	// ReasonDetail names what the reason is about, such as the missing permission.
+	ReasonDetail        string
 	LastErrorCode       int
 	LastErrorSubcode    int
 	LastErrorMessage    string
@@ -175,19 +181,14 @@ type Connection struct {
 	TotalFailures       int
 	StatusChangedAt     *time.Time
 	ConnectedByUserID   *int64
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	DisconnectedAt      *time.Time
+	// LeaseUntil and LeaseOwner keep two refreshes of the whole connection apart, across
+	// replicas.
+	LeaseUntil *time.Time
+	LeaseOwner string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
-
-// Asset kinds: what a connection reaches.
-const (
-	AssetPage                 = "page"
-	AssetAdAccount            = "ad_account"
-	AssetInstagramAccount     = "instagram_account"
-	AssetDataset              = "dataset"
-	AssetLinkedInOrganization = "linkedin_organization"
-	AssetLinkedInAdAccount    = "linkedin_ad_account"
-)
 
 // Asset is a page, ad account or similar reached through a connection, with the data the
 // refresh icon fetches. Amounts are kept as the provider's decimal strings in minor units.
@@ -195,7 +196,7 @@ type Asset struct {
 	ID                   int64
 	ConnectionID         int64
 	SubAccountID         int64
-	Kind                 string
+	Kind                 providers.AssetKind
 	ExternalID           string
 	ParentExternalID     string
 	Name                 string
@@ -203,8 +204,8 @@ type Asset struct {
 	Currency             string
 	AmountSpent          string
 	SpendCap             string
-	AccountStatus        int
-	DisableReason        int
+	AccountStatus        providers.AccountStatus
+	DisableReason        providers.DisableReason
 	TosAccepted          *bool
 	UserTasks            string
 	FundingSourcePresent *bool
@@ -212,8 +213,16 @@ type Asset struct {
 	LastRefreshedAt      *time.Time
 	LastErrorCode        int
 	LastErrorMessage     string
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// LastErrorReason is a problem of this asset alone (a lost Page role, a disabled
+	// account); the connection stays healthy.
+	LastErrorReason providers.Reason
+	// MissingSince is when the asset stopped being reachable through its connection; it
+	// is kept, flagged, rather than deleted.
+	MissingSince *time.Time
+	LeaseUntil   *time.Time
+	LeaseOwner   string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Actor types of a history event.
@@ -232,9 +241,9 @@ type ConnectionEvent struct {
 	Kind            string
 	ActorType       string
 	ActorUserID     *int64
-	OldStatus       string
-	NewStatus       string
-	Reason          string
+	OldStatus       Status
+	NewStatus       Status
+	Reason          providers.Reason
 	ProviderCode    int
 	ProviderSubcode int
 	ProviderMessage string

@@ -147,21 +147,6 @@ func (s *Store) AddAccountMembership(ctx context.Context, userID, subAccountID i
 	return dbError("add sub-account membership", s.db.WithContext(ctx).Create(&m).Error)
 }
 
-// SubAccountByID returns a sub-account without any tenant check; only for the command line,
-// which runs with the operator's authority.
-func (s *Store) SubAccountByID(ctx context.Context, id int64) (SubAccount, error) {
-	var sa SubAccount
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&sa).Error
-	return sa, dbError("load sub-account", err)
-}
-
-// AgencyByID returns an agency without any tenant check; only for the command line.
-func (s *Store) AgencyByID(ctx context.Context, id int64) (Agency, error) {
-	var a Agency
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error
-	return a, dbError("load agency", err)
-}
-
 // CountUsers returns how many users exist; zero means a fresh database.
 func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	var n int64

@@ -50,13 +50,10 @@ type Asset struct {
 	SpendCap     string
 	Balance      string
 	TimezoneName string
-	// AccountStatus is the provider's status (Graph's account_status number as text,
-	// LinkedIn's status such as "ACTIVE"); Active interprets it.
-	AccountStatus string
-	Active        bool
-	// DisableReason is Graph's disable_reason code and DisableReasonText its name.
-	DisableReason     int
-	DisableReasonText string
+	// AccountStatus is an ad account's standing (Graph's numbers; LinkedIn's names
+	// mapped onto them); zero for kinds that have none.
+	AccountStatus AccountStatus
+	DisableReason DisableReason
 	BusinessID        string
 	BusinessName      string
 	// Tasks are the connecting user's tasks or role on the asset.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models"
+	"github.com/relink/relink/providers"
 	"github.com/relink/relink/providers/sandbox"
 	"github.com/relink/relink/static"
 )
@@ -59,17 +60,17 @@ func serve(ctx context.Context, e env, args []string) error {
 	var (
 		sb    *sandbox.Sandbox
 		extra = map[string]http.Handler{}
-		now   = time.Now
+		clock providers.Clock = providers.SystemClock{}
 	)
 	if cfg.Sandbox() {
 		sb = sandbox.New(sandbox.Options{Logger: log, AppBaseURL: cfg.BaseURL.String()})
 		extra[sb.Prefix()] = sb
 		if cfg.SandboxOnly() {
-			now = sb.Clock().Now
+			clock = sb.Clock()
 		}
 	}
 
-	store, err := openDatabase(ctx, cfg, now)
+	store, err := openDatabase(ctx, cfg, clock)
 	if err != nil {
 		return err
 	}
@@ -230,10 +231,10 @@ func openStore(ctx context.Context, e env, cfg config) (*models.Store, error) {
 	return openDatabase(ctx, cfg, nil)
 }
 
-// openDatabase opens the configured database, once DATA_DIR has been checked, with now as
+// openDatabase opens the configured database, once DATA_DIR has been checked, with clock as
 // its clock (nil: the wall clock).
-func openDatabase(ctx context.Context, cfg config, now func() time.Time) (*models.Store, error) {
-	store, err := models.Open(ctx, models.OpenOptions{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Now: now})
+func openDatabase(ctx context.Context, cfg config, clock providers.Clock) (*models.Store, error) {
+	store, err := models.Open(ctx, models.OpenOptions{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Clock: clock})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

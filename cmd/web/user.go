@@ -70,7 +70,7 @@ func userCommand(ctx context.Context, e env, args []string) error {
 		}
 		where, nu.AgencyID = "agency "+a.Name, a.ID
 	case role.IsAccountRole():
-		sa, err := store.SubAccountByID(ctx, *subAccount)
+		sa, err := store.System().SubAccountByID(ctx, *subAccount)
 		if errors.Is(err, models.ErrNotFound) {
 			return &usageError{fmt.Sprintf("user add: no sub-account with id %d", *subAccount)}
 		} else if err != nil {
@@ -111,7 +111,7 @@ func findAgency(ctx context.Context, store *models.Store, cmd, nameOrID string) 
 	a, err := models.Agency{}, models.ErrNotFound
 	if id, perr := strconv.ParseInt(nameOrID, 10, 64); perr == nil {
 		notFound = fmt.Sprintf("%s: no agency with id or name %q", cmd, nameOrID)
-		a, err = store.AgencyByID(ctx, id)
+		a, err = store.System().AgencyByID(ctx, id)
 	} else {
 		notFound = fmt.Sprintf("%s: no agency named %q", cmd, nameOrID)
 	}

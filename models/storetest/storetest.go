@@ -11,11 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, to create test schemas
 
 	"github.com/relink/relink/models"
+	"github.com/relink/relink/providers"
 )
 
 // EnvPostgres names the variable that switches the store tests to PostgreSQL.
@@ -23,8 +23,8 @@ const EnvPostgres = "TEST_POSTGRES_DSN"
 
 // Options tune Open.
 type Options struct {
-	// Now is the store's clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the store's clock; the wall clock when nil.
+	Clock providers.Clock
 }
 
 // Open returns a migrated store that is closed and dropped when the test ends.
@@ -35,7 +35,7 @@ func Open(t testing.TB, opts ...Options) *models.Store {
 		o = opts[0]
 	}
 	ctx := context.Background()
-	oo := models.OpenOptions{Now: o.Now}
+	oo := models.OpenOptions{Clock: o.Clock}
 	if dsn := os.Getenv(EnvPostgres); dsn != "" {
 		oo.URL = PostgresSchema(t, dsn)
 	} else {

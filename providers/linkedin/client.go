@@ -358,7 +358,7 @@ func (c *Client) RefreshAsset(ctx context.Context, tok providers.Token, kind pro
 		if err := c.get(ctx, OpRefreshAsset, "/rest/organizations/"+url.PathEscape(id), nil, tok.AccessToken, &o); err != nil {
 			return providers.Asset{}, err
 		}
-		return providers.Asset{Kind: kind, ExternalID: id, Name: o.LocalizedName, Username: o.VanityName, Active: true}, nil
+		return providers.Asset{Kind: kind, ExternalID: id, Name: o.LocalizedName, Username: o.VanityName}, nil
 	case providers.KindLinkedInAdAccount:
 		var a struct {
 			ID        json.Number `json:"id"`
@@ -370,8 +370,8 @@ func (c *Client) RefreshAsset(ctx context.Context, tok providers.Token, kind pro
 		if err := c.get(ctx, OpRefreshAsset, "/rest/adAccounts/"+url.PathEscape(id), nil, tok.AccessToken, &a); err != nil {
 			return providers.Asset{}, err
 		}
-		return providers.Asset{Kind: kind, ExternalID: id, Name: a.Name, Currency: a.Currency, AccountStatus: a.Status,
-			Active: a.Status == "ACTIVE", ParentID: urnID(a.Reference), TermsAccepted: true}, nil
+		return providers.Asset{Kind: kind, ExternalID: id, Name: a.Name, Currency: a.Currency, AccountStatus: providers.LinkedInAccountStatus(a.Status),
+			ParentID: urnID(a.Reference), TermsAccepted: true}, nil
 	}
 	return providers.Asset{}, &providers.Error{Provider: "linkedin", Op: OpRefreshAsset, Reason: providers.ReasonUnknown,
 		Message: "linkedin has no asset kind " + string(kind)}

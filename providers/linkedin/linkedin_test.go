@@ -222,7 +222,7 @@ func TestAccountDisabledShowsInData(t *testing.T) {
 	tok := login(t, srv, c)
 	sandboxtest.Inject(t, srv, sandbox.FaultRequest{Provider: "linkedin", User: sandbox.LinkedInMember, Asset: "5200002", Fault: sandbox.FaultAccountDisabled})
 	a, err := c.RefreshAsset(context.Background(), tok, providers.KindLinkedInAdAccount, "urn:li:sponsoredAccount:5200002")
-	if err != nil || a.Active || a.AccountStatus != "CANCELED" {
+	if err != nil || a.AccountStatus.Active() || a.AccountStatus != providers.AccountClosed {
 		t.Errorf("disabled account = %+v, %v", a, err)
 	}
 }

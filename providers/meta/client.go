@@ -609,7 +609,7 @@ func (c *Client) DiscoverAssets(ctx context.Context, tok providers.Token) ([]pro
 		out = append(out, pageAsset(p.ID, p.Name, p.Tasks))
 		if p.Instagram != nil && p.Instagram.ID != "" {
 			out = append(out, providers.Asset{Kind: providers.KindInstagramAccount, ExternalID: p.Instagram.ID,
-				Name: cmp.Or(p.Instagram.Name, p.Instagram.Username), Username: p.Instagram.Username, ParentID: p.ID, Active: true})
+				Name: cmp.Or(p.Instagram.Name, p.Instagram.Username), Username: p.Instagram.Username, ParentID: p.ID})
 		}
 	}
 	for _, a := range accts {
@@ -652,7 +652,7 @@ func (c *Client) RefreshAsset(ctx context.Context, tok providers.Token, kind pro
 		if err := c.call(ctx, "instagram_account", http.MethodGet, id, url.Values{"fields": {"id,username,name"}}, tok.AccessToken, &ig); err != nil {
 			return providers.Asset{}, err
 		}
-		return providers.Asset{Kind: kind, ExternalID: ig.ID, Name: cmp.Or(ig.Name, ig.Username), Username: ig.Username, Active: true}, nil
+		return providers.Asset{Kind: kind, ExternalID: ig.ID, Name: cmp.Or(ig.Name, ig.Username), Username: ig.Username}, nil
 	case providers.KindDataset:
 		var px Pixel
 		if err := c.call(ctx, "dataset", http.MethodGet, id, url.Values{"fields": {PixelFields}}, tok.AccessToken, &px); err != nil {
@@ -665,26 +665,16 @@ func (c *Client) RefreshAsset(ctx context.Context, tok providers.Token, kind pro
 }
 
 func pageAsset(id, name string, tasks []string) providers.Asset {
-	return providers.Asset{Kind: providers.KindPage, ExternalID: id, Name: name, Tasks: tasks, Active: true}
+	return providers.Asset{Kind: providers.KindPage, ExternalID: id, Name: name, Tasks: tasks}
 }
 
 func pixelAsset(p Pixel, parent string) providers.Asset {
-	a := providers.Asset{Kind: providers.KindDataset, ExternalID: p.ID, Name: p.Name, ParentID: parent, Active: true}
+	a := providers.Asset{Kind: providers.KindDataset, ExternalID: p.ID, Name: p.Name, ParentID: parent}
 	if t, err := time.Parse("2006-01-02T15:04:05-0700", p.LastFiredTime); err == nil {
 		a.LastFired = t
 	}
 	return a
 }
-
-// Graph's account_status and disable_reason values.
-var (
-	accountStatusNames = map[int]string{1: "ACTIVE", 2: "DISABLED", 3: "UNSETTLED", 7: "PENDING_RISK_REVIEW",
-		8: "PENDING_SETTLEMENT", 9: "IN_GRACE_PERIOD", 100: "PENDING_CLOSURE", 101: "CLOSED", 201: "ANY_ACTIVE", 202: "ANY_CLOSED"}
-	disableReasonNames = map[int]string{0: "NONE", 1: "ADS_INTEGRITY_POLICY", 2: "ADS_IP_REVIEW", 3: "RISK_PAYMENT",
-		4: "GRAY_ACCOUNT_SHUT_DOWN", 5: "ADS_AFC_REVIEW", 6: "BUSINESS_INTEGRITY_RAR", 7: "PERMANENT_CLOSE",
-		8: "UNUSED_RESELLER_ACCOUNT", 9: "UNUSED_ACCOUNT", 10: "UMBRELLA_AD_ACCOUNT", 11: "BUSINESS_MANAGER_INTEGRITY_POLICY",
-		12: "MISREPRESENTED_AD_ACCOUNT", 13: "AOAB_DESHARE_LEGAL_ENTITY", 14: "CTX_THREAD_REVIEW", 15: "COMPROMISED_AD_ACCOUNT"}
-)
 
 func adAccountAsset(a AdAccount) providers.Asset {
 	id := a.AccountID
@@ -693,13 +683,10 @@ func adAccountAsset(a AdAccount) providers.Asset {
 	}
 	asset := providers.Asset{Kind: providers.KindAdAccount, ExternalID: "act_" + id, Name: a.Name,
 		Currency: a.Currency, AmountSpent: a.AmountSpent, SpendCap: a.SpendCap, Balance: a.Balance,
-		TimezoneName: a.TimezoneName, AccountStatus: strconv.Itoa(a.AccountStatus), Active: a.AccountStatus == 1,
-		DisableReason: a.DisableReason, DisableReasonText: disableReasonNames[a.DisableReason],
+		TimezoneName: a.TimezoneName, AccountStatus: providers.AccountStatus(a.AccountStatus),
+		DisableReason: providers.DisableReason(a.DisableReason),
 		Tasks: a.UserTasks, TermsAccepted: len(a.TOSAccepted) > 0 || len(a.UserTOS) > 0,
 		FundingSource: len(a.Funding) > 0 && string(a.Funding) != "null" && string(a.Funding) != "{}"}
-	if n, ok := accountStatusNames[a.AccountStatus]; ok {
-		asset.AccountStatus = n
-	}
 	if a.Business != nil {
 		asset.BusinessID, asset.BusinessName = a.Business.ID, a.Business.Name
 	}

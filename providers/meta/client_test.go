@@ -80,10 +80,10 @@ func TestDiscoverAssets(t *testing.T) {
 		check func(a providers.Asset) bool
 	}{
 		{name: "active USD account", id: "act_200000000000001", check: func(a providers.Asset) bool {
-			return a.Active && a.Currency == "USD" && a.TermsAccepted && a.FundingSource && a.BusinessName == "Avery Agency Ltd" && len(a.DatasetIDs) == 1 && a.AmountSpent != ""
+			return a.AccountStatus.Active() && a.Currency == "USD" && a.TermsAccepted && a.FundingSource && a.BusinessName == "Avery Agency Ltd" && len(a.DatasetIDs) == 1 && a.AmountSpent != ""
 		}},
 		{name: "disabled account", id: "act_200000000000003", check: func(a providers.Asset) bool {
-			return !a.Active && a.AccountStatus == "DISABLED" && a.DisableReasonText == "ADS_INTEGRITY_POLICY" && !a.FundingSource
+			return a.AccountStatus == providers.AccountDisabled && a.DisableReason == 1 && !a.FundingSource
 		}},
 		{name: "terms not accepted", id: "act_200000000000004", check: func(a providers.Asset) bool { return !a.TermsAccepted && a.Currency == "CAD" }},
 		{name: "instagram under page", id: "178000000000001", check: func(a providers.Asset) bool {
