@@ -182,3 +182,6 @@ func (s *Store) PruneFlows(ctx context.Context) (int64, error) {
 	res := s.db.WithContext(ctx).Where("expires_at <= ?", s.Now()).Delete(&OAuthFlow{})
 	return res.RowsAffected, dbError("prune flows", res.Error)
 }
+
+// TableName is the flows' table (GORM would name it o_auth_flows).
+func (OAuthFlow) TableName() string { return "oauth_flows" }

@@ -210,3 +210,11 @@ func (s Session) LogValue() slog.Value {
 		slog.Bool("has_access_token", s.AccessToken != ""),
 	)
 }
+
+// WithName returns a copy registered with goth under name, so that several apps (tests)
+// in one process do not overwrite each other's provider.
+func (p *GothProvider) WithName(name string) goth.Provider {
+	cp := *p
+	cp.name = name
+	return &cp
+}
