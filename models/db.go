@@ -38,7 +38,8 @@ type Store struct {
 	dialect string
 	clock   providers.Clock
 	// inTx is set on the Store that Tx hands to its function.
-	inTx bool
+	inTx        bool
+	cheapHashes bool
 }
 
 // OpenOptions says which database to open.
@@ -50,6 +51,9 @@ type OpenOptions struct {
 	// Clock is the clock the store stamps rows with (the sandbox's in sandbox mode, so that
 	// history and expiry agree with it); the wall clock when nil.
 	Clock providers.Clock
+	// CheapPasswordHashes hashes new passwords with tiny argon2id parameters: for tests
+	// only, where every test site creates users.
+	CheapPasswordHashes bool
 }
 
 // IsPostgresURL reports whether url names a PostgreSQL database.
@@ -126,7 +130,7 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 		sqlDB.SetMaxIdleConns(8)
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, sql: sqlDB, dialect: dialect, clock: clock}
+	s := &Store{db: db, sql: sqlDB, dialect: dialect, clock: clock, cheapHashes: opts.CheapPasswordHashes}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {

@@ -28,14 +28,34 @@ var errBadHash = errors.New("models: malformed password hash")
 
 // HashPassword returns an argon2id hash of password in the PHC string format.
 func HashPassword(password string) (string, error) {
+	return hashPassword(password, argonMemory, argonTime)
+}
+
+// Cheap argon2id parameters for tests (OpenOptions.CheapPasswordHashes): 64 KiB and one
+// pass instead of 19 MiB and two, so that each test site's users cost microseconds.
+// CheckPassword reads the parameters from the hash, so both kinds verify alike.
+const (
+	cheapArgonMemory = 64
+	cheapArgonTime   = 1
+)
+
+func hashPassword(password string, memory, passes uint32) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("models: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(password), salt, passes, memory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, memory, passes, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// hashPassword hashes with the store's parameters.
+func (s *Store) hashPassword(password string) (string, error) {
+	if s.cheapHashes {
+		return hashPassword(password, cheapArgonMemory, cheapArgonTime)
+	}
+	return HashPassword(password)
 }
 
 // CheckPassword reports whether password matches hash, in time independent of where they differ.

@@ -59,7 +59,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	if len(nu.Password) < MinPasswordLength {
 		return User{}, fmt.Errorf("models: create user: password shorter than %d characters", MinPasswordLength)
 	}
-	hash, err := HashPassword(nu.Password)
+	hash, err := s.hashPassword(nu.Password)
 	if err != nil {
 		return User{}, err
 	}

@@ -25,6 +25,8 @@ const EnvPostgres = "TEST_POSTGRES_DSN"
 type Options struct {
 	// Clock is the store's clock; the wall clock when nil.
 	Clock providers.Clock
+	// RealPasswordHashes keeps production's argon2id cost; by default tests hash cheaply.
+	RealPasswordHashes bool
 }
 
 // Open returns a migrated store that is closed and dropped when the test ends.
@@ -35,7 +37,7 @@ func Open(t testing.TB, opts ...Options) *models.Store {
 		o = opts[0]
 	}
 	ctx := context.Background()
-	oo := models.OpenOptions{Clock: o.Clock}
+	oo := models.OpenOptions{Clock: o.Clock, CheapPasswordHashes: !o.RealPasswordHashes}
 	if dsn := os.Getenv(EnvPostgres); dsn != "" {
 		oo.URL = PostgresSchema(t, dsn)
 	} else {
