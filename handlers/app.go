@@ -16,7 +16,9 @@ import (
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
+	"github.com/relink/relink/connection"
 	"github.com/relink/relink/models"
+	"github.com/relink/relink/oauth"
 )
 
 // Config is what the web layer is built from.
@@ -39,6 +41,10 @@ type Config struct {
 	// Extra mounts handlers outside the app's routes (for example the provider sandbox),
 	// keyed by path prefix such as "/sandbox".
 	Extra map[string]http.Handler
+	// Connections is the connection service and Flows the OAuth dances; without them the
+	// connections page is read-only and offers no Connect.
+	Connections *connection.Service
+	Flows       *oauth.Flows
 }
 
 // LoginLimits bound how often sign-in may be tried and how many passwords are checked at once.
@@ -91,6 +97,8 @@ type App struct {
 	deviceAttempts *attemptLimiter
 	checks         *checkSlots
 	extra          map[string]http.Handler
+	conns          *connection.Service
+	flows          *oauth.Flows
 }
 
 // New builds the web application.
@@ -122,6 +130,8 @@ func New(cfg Config) (*App, error) {
 		deviceAttempts: newAttemptLimiter(limits.PerEmail, limits.EmailWindow),
 		checks:         newCheckSlots(limits.Checks, limits.CheckWait),
 		extra:          cfg.Extra,
+		conns:          cfg.Connections,
+		flows:          cfg.Flows,
 	}, nil
 }
 

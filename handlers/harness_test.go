@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/models/storetest"
+	"github.com/relink/relink/providers/sandbox"
+	"github.com/relink/relink/providers/sandbox/sandboxtest"
 	"github.com/relink/relink/static"
 )
 
@@ -28,6 +31,8 @@ type site struct {
 	store  *models.Store
 	server *httptest.Server
 	subs   map[string]models.SubAccountRef
+	// sandbox is the provider sandbox of a site built with siteOptions.sandbox.
+	sandbox *sandbox.Sandbox
 }
 
 // rivalSubAccount belongs to another agency than the demo one.
@@ -38,15 +43,47 @@ func testConfig(store *models.Store) handlers.Config {
 	return handlers.Config{
 		Store:       store,
 		SessionKeys: [][]byte{[]byte(strings.Repeat("k", 64))},
-		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:         testLogger(),
 		Static:      static.Files,
 	}
 }
 
+// testLogger discards the app's log unless RELINK_TEST_LOG is set, to debug a failing test.
+func testLogger() *slog.Logger {
+	if os.Getenv("RELINK_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
 func newSite(t *testing.T, limits ...handlers.LoginLimits) *site {
 	t.Helper()
+	var o siteOptions
+	if len(limits) > 0 {
+		o.limits = limits[0]
+	}
+	return buildSite(t, o)
+}
+
+// siteOptions vary the test site.
+type siteOptions struct {
+	limits handlers.LoginLimits
+	// sandbox mounts the provider sandbox and wires the connection service to it.
+	sandbox bool
+}
+
+func buildSite(t *testing.T, o siteOptions) *site {
+	t.Helper()
 	ctx := context.Background()
-	store := storetest.Open(t)
+	var (
+		sb        *sandbox.Sandbox
+		clock     = sandbox.NewFrozenClock(sandboxtest.Epoch)
+		storeOpts storetest.Options
+	)
+	if o.sandbox {
+		storeOpts.Clock = clock
+	}
+	store := storetest.Open(t, storeOpts)
 	if _, err := store.SeedDemo(ctx, demoPassword); err != nil {
 		t.Fatal(err)
 	}
@@ -58,16 +95,22 @@ func newSite(t *testing.T, limits ...handlers.LoginLimits) *site {
 		t.Fatal(err)
 	}
 	cfg := testConfig(store)
-	if len(limits) > 0 {
-		cfg.LoginLimits = limits[0]
+	cfg.LoginLimits = o.limits
+	// The server starts before the app exists: the providers need its URL.
+	var app http.Handler = http.NotFoundHandler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { app.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	if o.sandbox {
+		sb = sandbox.New(sandbox.Options{Clock: clock, AppBaseURL: srv.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		cfg.Extra = map[string]http.Handler{sb.Prefix(): sb}
+		cfg.Connections, cfg.Flows = testConnections(t, store, sb, srv.URL)
 	}
-	app, err := handlers.New(cfg)
+	a, err := handlers.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(app.Routes())
-	t.Cleanup(srv.Close)
-	s := &site{t: t, store: store, server: srv, subs: map[string]models.SubAccountRef{}}
+	app = a.Routes()
+	s := &site{t: t, store: store, server: srv, subs: map[string]models.SubAccountRef{}, sandbox: sb}
 	support, err := store.UserByEmail(ctx, "support@relink.test")
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +146,8 @@ func (s *site) browser() *browser {
 
 // page is a response with its parsed HTML.
 type page struct {
+	// path is the URL path the page was read from, when a helper needs it later.
+	path   string
 	status int
 	header http.Header
 	body   string

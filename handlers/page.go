@@ -21,6 +21,9 @@ func (a *App) page(w http.ResponseWriter, r *http.Request, title, section string
 		if err := a.auditSupport(r, []int64{t.SubAccount.ID}, "viewed "+r.URL.Path); err != nil {
 			return page, err
 		}
+		if page.Banners, err = a.banners(r.Context(), t.SubAccount.ID); err != nil {
+			return page, err
+		}
 	}
 	page.Flashes = a.takeFlashes(w, r)
 	return page, nil

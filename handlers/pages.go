@@ -130,14 +130,3 @@ func (a *App) subAccountHome(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, fmt.Sprintf("/accounts/%d/connections", t.SubAccount.ID), http.StatusSeeOther)
 	return nil
 }
-
-// connections is the connections page of a sub-account.
-func (a *App) connections(w http.ResponseWriter, r *http.Request) error {
-	t := tenantFrom(r.Context())
-	page, err := a.page(w, r, t.SubAccount.Name, "connections")
-	if err != nil {
-		return err
-	}
-	a.render(w, r, http.StatusOK, pages.Connections(page, pages.ConnectionsView{SubAccount: t.SubAccount, Role: t.Role}))
-	return nil
-}

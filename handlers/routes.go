@@ -36,11 +36,30 @@ func (a *App) Routes() http.Handler {
 		r.Get("/", a.handle(a.home))
 		r.Get("/agency", a.handle(a.overview))
 		r.Get("/switch", a.handle(a.switchAccount))
+		// The provider's dialog returns here; the flow's state names the sub-account.
+		r.Get("/oauth/{provider}/callback", a.handle(a.oauthCallback))
 
 		r.Route("/accounts/{subAccountID}", func(r chi.Router) {
 			r.Use(a.loadTenant)
 			r.Get("/", a.handle(a.subAccountHome))
 			r.Get("/connections", a.handle(a.connections))
+			r.Get("/history", a.handle(a.subAccountHistory))
+			r.Get("/connections/{connectionID}/history", a.handle(a.connectionHistory))
+
+			// Changing connections: account admins and agency admins and owners only.
+			r.Group(func(r chi.Router) {
+				r.Use(a.requireManage)
+				r.Post("/connect/{provider}", a.handle(a.connectStart))
+				r.Get("/connections/flows/{flowID}", a.handle(a.pickerPage))
+				r.Post("/connections/flows/{flowID}", a.handle(a.pickerSubmit))
+				r.Get("/connections/{connectionID}/assets", a.handle(a.chooseAssetsPage))
+				r.Post("/connections/{connectionID}/assets", a.handle(a.chooseAssetsSubmit))
+				r.Post("/connections/{connectionID}/refresh", a.handle(a.refreshAll))
+				r.Post("/connections/{connectionID}/reauthenticate", a.handle(a.reauthenticate))
+				r.Get("/connections/{connectionID}/disconnect", a.handle(a.disconnectPage))
+				r.Post("/connections/{connectionID}/disconnect", a.handle(a.disconnect))
+				r.Post("/assets/{assetID}/refresh", a.handle(a.refreshAsset))
+			})
 		})
 	})
 	return r

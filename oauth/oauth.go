@@ -80,6 +80,14 @@ func New(cfg Config) (*Flows, error) {
 	gothicOnce.Do(func() {
 		gothic.Store = contextStore{}
 		gothic.SetState = func(r *http.Request) string { s, _ := r.Context().Value(stateKey{}).(string); return s }
+		// Only Relink says which provider a flow uses: gothic's own lookup would take a
+		// "provider" query parameter or route variable, which a caller controls.
+		gothic.GetProviderName = func(r *http.Request) (string, error) {
+			if p, ok := r.Context().Value(gothic.ProviderParamKey).(string); ok && p != "" {
+				return p, nil
+			}
+			return "", errors.New("oauth: no provider in the request context")
+		}
 	})
 	f := &Flows{store: cfg.Store, ttl: cmp.Or(cfg.TTL, DefaultTTL), names: map[string]gothNames{}}
 	instance := randomString(6)
@@ -215,12 +223,12 @@ func (cs contextStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err != nil || raw == "" {
 		return s, nil
 	}
-	var values map[string]string
+	var values map[string][]byte
 	if err := json.Unmarshal([]byte(raw), &values); err != nil {
 		return s, nil
 	}
 	for k, v := range values {
-		s.Values[k] = v
+		s.Values[k] = string(v)
 	}
 	s.IsNew = false
 	return s, nil
@@ -232,12 +240,13 @@ func (cs contextStore) Save(r *http.Request, _ http.ResponseWriter, s *sessions.
 	if f == nil || state == "" || s.Options != nil && s.Options.MaxAge < 0 {
 		return nil
 	}
-	values := map[string]string{}
+	// gothic's values are gzip bytes in a string: []byte keeps them intact through JSON.
+	values := map[string][]byte{}
 	for k, v := range s.Values {
 		ks, ok1 := k.(string)
 		vs, ok2 := v.(string)
 		if ok1 && ok2 {
-			values[ks] = vs
+			values[ks] = []byte(vs)
 		}
 	}
 	b, err := json.Marshal(values)

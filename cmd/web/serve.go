@@ -59,7 +59,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	// control panel lets a 60-day expiry be watched in minutes.
 	var (
 		sb    *sandbox.Sandbox
-		extra = map[string]http.Handler{}
+		extra                 = map[string]http.Handler{}
 		clock providers.Clock = providers.SystemClock{}
 	)
 	if cfg.Sandbox() {
@@ -104,7 +104,13 @@ func serve(ctx context.Context, e env, args []string) error {
 		log.Warn("no users yet: create the first with `relink user add --email … --role agency_owner --agency …` (password on standard input)")
 	}
 
+	conns, flows, err := newConnections(cfg, store, newProviders(cfg, sb, clock), log)
+	if err != nil {
+		return err
+	}
 	app, err := handlers.New(handlers.Config{
+		Connections:      conns,
+		Flows:            flows,
 		Store:            store,
 		SessionKeys:      cfg.SessionKeys,
 		HTTPS:            cfg.BaseURL.Scheme == "https",

@@ -2,6 +2,8 @@
 package layouts
 
 import (
+	"github.com/a-h/templ"
+
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/views/components"
 )
@@ -24,7 +26,24 @@ type Page struct {
 	ReadOnly bool
 	// NoOverview hides the Overview link from someone who reaches a single sub-account.
 	NoOverview bool
+	// Banners are the current sub-account's connections that need action.
+	Banners []Banner
 }
 
 // SignedIn reports whether the page is shown to a signed-in user.
 func (p Page) SignedIn() bool { return p.Email != "" }
+
+// Banner is a connection of the current sub-account that needs someone to act, shown at
+// the top of every page of the sub-account (data-testid="connection-banner").
+type Banner struct {
+	ConnectionID int64
+	// Provider is "Facebook" or "LinkedIn"; Account the provider user's name.
+	Provider string
+	Account  string
+	Status   models.Status
+	// Message is the reason in plain words, Fix what to do.
+	Message string
+	Fix     string
+	// FixURL leads to the connection on the connections page.
+	FixURL templ.SafeURL
+}

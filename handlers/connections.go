@@ -1,0 +1,142 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/relink/relink/connection"
+	"github.com/relink/relink/models"
+	"github.com/relink/relink/providers"
+	"github.com/relink/relink/views/layouts"
+	"github.com/relink/relink/views/pages"
+)
+
+// canManage reports whether role may connect, choose assets, refresh, reauthenticate and
+// disconnect; everyone else who reaches the sub-account reads.
+func canManage(role models.Role) bool {
+	return role == models.RoleAccountAdmin || role == models.RoleAgencyAdmin || role == models.RoleAgencyOwner
+}
+
+// requireManage refuses the connection actions to read-only roles (support, account and
+// agency users) with 403; they never see the buttons.
+func (a *App) requireManage(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if supportWrites(r) || principalFrom(r.Context()).IsSupport() {
+			a.renderError(w, r, errSupportReadOnly)
+			return
+		}
+		if t := tenantFrom(r.Context()); t == nil || !canManage(t.Role) {
+			a.renderError(w, r, errForbidden("Your role in this sub-account can see its connections but not change them. Ask an account admin or an agency admin."))
+			return
+		}
+		if a.conns == nil {
+			a.renderError(w, r, errNotFound(nil))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// serviceTenant is the connection service's view of the request's tenant and user.
+func serviceTenant(r *http.Request) connection.Tenant {
+	t := tenantFrom(r.Context())
+	p := principalFrom(r.Context())
+	return connection.Tenant{AgencyID: t.SubAccount.AgencyID, SubAccountID: t.SubAccount.ID,
+		Actor: connection.UserActor(p.User.ID), RequestID: RequestID(r.Context())}
+}
+
+// providerInfos are the providers the sub-account can connect, in the service's order.
+func (a *App) providerInfos() []pages.ProviderInfo {
+	if a.conns == nil || a.flows == nil {
+		return nil
+	}
+	var out []pages.ProviderInfo
+	for _, n := range a.conns.Providers() {
+		out = append(out, pages.ProviderInfo{Name: n, Label: connection.ProviderLabel(n)})
+	}
+	return out
+}
+
+// connections is the connections page of a sub-account: every connection per provider
+// with its chosen assets, in a constant number of statements whatever their number.
+func (a *App) connections(w http.ResponseWriter, r *http.Request) error {
+	t := tenantFrom(r.Context())
+	page, err := a.page(w, r, t.SubAccount.Name, "connections")
+	if err != nil {
+		return err
+	}
+	v, err := a.connectionsView(r.Context(), t)
+	if err != nil {
+		return err
+	}
+	a.render(w, r, http.StatusOK, pages.Connections(page, v))
+	return nil
+}
+
+// connectionsView loads the page's connections and assets: two statements.
+func (a *App) connectionsView(ctx context.Context, t *Tenant) (pages.ConnectionsView, error) {
+	conns, err := a.store.ConnectionsOf(ctx, t.SubAccount.ID)
+	if err != nil {
+		return pages.ConnectionsView{}, err
+	}
+	assets, err := a.store.AssetsOf(ctx, t.SubAccount.ID)
+	if err != nil {
+		return pages.ConnectionsView{}, err
+	}
+	manage := canManage(t.Role) && a.conns != nil
+	now := a.store.Now()
+	v := pages.ConnectionsView{SubAccount: t.SubAccount, Role: t.Role, CanManage: manage, Providers: a.providerInfos(), Now: now}
+	byConn := map[int64][]models.Asset{}
+	for _, as := range assets {
+		byConn[as.ConnectionID] = append(byConn[as.ConnectionID], as)
+	}
+	groupOf := map[string]int{}
+	for _, c := range conns {
+		i, ok := groupOf[c.Provider]
+		if !ok {
+			i = len(v.Groups)
+			groupOf[c.Provider] = i
+			v.Groups = append(v.Groups, pages.ProviderGroup{Provider: pages.ProviderInfo{Name: c.Provider, Label: connection.ProviderLabel(c.Provider)}})
+		}
+		v.Groups[i].Cards = append(v.Groups[i].Cards, card(t, c, byConn[c.ID], manage, now))
+	}
+	return v, nil
+}
+
+// card is one connection's card with its asset rows.
+func card(t *Tenant, c models.ConnectionRow, assets []models.Asset, manage bool, now time.Time) pages.ConnectionCard {
+	cc := pages.ConnectionCard{SubAccountID: t.SubAccount.ID, Connection: c, CanManage: manage, Now: now}
+	for _, as := range assets {
+		cc.Assets = append(cc.Assets, assetRow(t, c.Connection, as, manage, now))
+	}
+	return cc
+}
+
+// assetRow is one asset's row.
+func assetRow(t *Tenant, c models.Connection, as models.Asset, manage bool, now time.Time) pages.AssetRow {
+	return pages.AssetRow{SubAccountID: t.SubAccount.ID, Asset: as, CanManage: manage && c.Status != models.StatusDisconnected,
+		Dead: c.Status == models.StatusReauthRequired, Now: now}
+}
+
+// banners are the sub-account's connections needing action, for the top of its pages.
+func (a *App) banners(ctx context.Context, subAccountID int64) ([]layouts.Banner, error) {
+	rows, err := a.store.NeedingAction(ctx, subAccountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]layouts.Banner, 0, len(rows))
+	for _, c := range rows {
+		msg, fix := c.Reason.Message(), c.Reason.Fix()
+		if c.Reason == "" {
+			msg, fix = providers.ReasonUnknown.Message(), providers.ReasonUnknown.Fix()
+		}
+		if c.Reason == providers.ReasonMissingPermission && c.ReasonDetail != "" {
+			msg += " Missing: " + c.ReasonDetail + "."
+		}
+		out = append(out, layouts.Banner{ConnectionID: c.ID, Provider: connection.ProviderLabel(c.Provider),
+			Account: c.ExternalUserName, Status: c.Status, Message: msg, Fix: fix,
+			FixURL: pages.ConnectionURL(subAccountID, c.ID)})
+	}
+	return out, nil
+}

@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/a-h/templ"
+
+	"github.com/relink/relink/connection"
+	"github.com/relink/relink/models"
+	"github.com/relink/relink/providers"
+	"github.com/relink/relink/views/layouts"
+	"github.com/relink/relink/views/pages"
+)
+
+// isHTMX reports whether the request comes from htmx, which swaps the fragment it gets.
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// refreshAsset fetches one asset's current data. htmx gets the asset's row back (or the
+// connection's card when the connection's status changed, with the banners); a plain POST
+// is redirected to the page with the outcome as a message.
+func (a *App) refreshAsset(w http.ResponseWriter, r *http.Request) error {
+	t := tenantFrom(r.Context())
+	id, err := idParam(r, "assetID")
+	if err != nil {
+		return err
+	}
+	res, err := a.conns.RefreshAsset(r.Context(), serviceTenant(r), id)
+	outcome, kind := "", "ok"
+	switch {
+	case errors.Is(err, connection.ErrBusy):
+		outcome, kind = "Already refreshing: the result shows in a moment.", "warn"
+	case errors.Is(err, connection.ErrDisconnected):
+		outcome, kind = "This connection is disconnected: connect it again to refresh.", "warn"
+	case err != nil:
+		return err
+	case res.Problem != nil:
+		outcome, kind = problemText(res.Connection, res.Problem)
+	default:
+		outcome = "Updated just now"
+	}
+	if !isHTMX(r) {
+		a.addFlash(w, r, flashKind(kind), outcome)
+		http.Redirect(w, r, connectionsURL(t.SubAccount.ID)+fmt.Sprintf("#asset-%d", id), http.StatusSeeOther)
+		return nil
+	}
+	if res.StatusChanged {
+		return a.renderCard(w, r, res.Connection.ID, outcome, kind)
+	}
+	asset, conn := res.Asset, res.Connection
+	if err != nil { // busy or disconnected: show the row as stored
+		if asset, err = a.store.Asset(r.Context(), t.SubAccount.ID, id); err != nil {
+			return err
+		}
+		if conn, err = a.store.Connection(r.Context(), t.SubAccount.ID, asset.ConnectionID); err != nil {
+			return err
+		}
+	}
+	row := assetRow(t, conn, asset, canManage(t.Role), a.store.Now())
+	row.Outcome, row.OutcomeKind = outcome, kind
+	a.render(w, r, http.StatusOK, pages.AssetRowView(row))
+	return nil
+}
+
+// refreshAll re-reads every asset of a connection and re-checks its token; htmx gets the
+// card back, a plain POST a redirect with the outcome.
+func (a *App) refreshAll(w http.ResponseWriter, r *http.Request) error {
+	t := tenantFrom(r.Context())
+	conn, err := a.connectionParam(r)
+	if err != nil {
+		return err
+	}
+	res, err := a.conns.RefreshAll(r.Context(), serviceTenant(r), conn.ID)
+	outcome, kind := "", "ok"
+	switch {
+	case errors.Is(err, connection.ErrBusy):
+		outcome, kind = "Already refreshing: the result shows in a moment.", "warn"
+	case errors.Is(err, connection.ErrDisconnected):
+		outcome, kind = "This connection is disconnected: connect it again to refresh.", "warn"
+	case err != nil:
+		return err
+	case res.Problem != nil:
+		outcome, kind = problemText(res.Connection, res.Problem)
+	default:
+		outcome = fmt.Sprintf("Refreshed %d assets and checked the permissions just now.", res.Refreshed)
+	}
+	if !isHTMX(r) {
+		a.addFlash(w, r, flashKind(kind), outcome)
+		http.Redirect(w, r, connectionsURL(t.SubAccount.ID)+fmt.Sprintf("#connection-%d", conn.ID), http.StatusSeeOther)
+		return nil
+	}
+	return a.renderCard(w, r, conn.ID, outcome, kind)
+}
+
+// renderCard answers htmx with a connection's card as stored now, swapped in place of the
+// element that asked (HX-Retarget), and the sub-account's banners out of band.
+func (a *App) renderCard(w http.ResponseWriter, r *http.Request, connectionID int64, outcome, kind string) error {
+	t := tenantFrom(r.Context())
+	v, err := a.connectionsView(r.Context(), t)
+	if err != nil {
+		return err
+	}
+	banners, err := a.banners(r.Context(), t.SubAccount.ID)
+	if err != nil {
+		return err
+	}
+	for _, g := range v.Groups {
+		for _, c := range g.Cards {
+			if c.Connection.ID != connectionID {
+				continue
+			}
+			c.Outcome, c.OutcomeKind = outcome, kind
+			w.Header().Set("HX-Retarget", fmt.Sprintf("#connection-%d", connectionID))
+			w.Header().Set("HX-Reswap", "outerHTML")
+			a.render(w, r, http.StatusOK, templ.Join(pages.ConnectionCardView(c), layouts.BannersOOB(banners)))
+			return nil
+		}
+	}
+	return errNotFound(nil)
+}
+
+// problemText says what a failed refresh means for the people looking at it, and how
+// serious it is: "error" when someone must act, "warn" when Relink will retry.
+func problemText(c models.Connection, pe *providers.Error) (string, string) {
+	label := connection.ProviderLabel(c.Provider)
+	effect, _ := connection.Classify(pe.Reason)
+	msg, fix := pe.Explain()
+	switch effect {
+	case connection.EffectTransient:
+		return label + " is not responding right now. Nothing is lost: the token and data are kept, and Relink will retry.", "warn"
+	case connection.EffectConnection:
+		text := "Refreshing did not help: " + msg + " " + fix
+		if pe.Scope != "" {
+			text += " Missing permission: " + pe.Scope + "."
+		}
+		return text, "error"
+	}
+	return msg + " " + fix, "error"
+}
+
+// flashKind maps an outcome's kind to a flash colour.
+func flashKind(kind string) string {
+	switch kind {
+	case "ok":
+		return "success"
+	case "warn":
+		return "info"
+	}
+	return "error"
+}
