@@ -68,6 +68,10 @@ type Config struct {
 	SlowDownAt int
 	// Sleep waits between calls when slowing down; default honours ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Limits keeps the rate-limit state (see Client). Replicas must share one, such
+	// as the database's, or each would keep calling through a pause another learned.
+	// Default: a NewMemoryLimits of this Client's own.
+	Limits LimitStore
 }
 
 // Client talks to the Graph API. It is safe for concurrent use.
@@ -84,16 +88,16 @@ type Config struct {
 //     got it. Meta gives no estimate for it, so the client does not pause that
 //     token; it spaces that token's next calls out until one succeeds, and the
 //     error's RetryAfter tells the caller when to try again.
+//
+// That state lives in Config.Limits, read once before every call, so that Clients
+// sharing it (replicas on one database) respect what any of them learned.
 type Client struct {
 	cfg  Config
 	goth *GothProvider
 
-	mu         sync.Mutex
-	usage      int                  // app-wide, from x-app-usage
-	blockedTil time.Time            // app-wide pause
-	objUsage   map[string]int       // per business object, from x-business-use-case-usage
-	objBlocked map[string]time.Time // per business object pause
-	userLimit  map[string]bool      // per token (by fingerprint): code 17 and no success since
+	mu    sync.Mutex
+	usage int            // app-wide, as Meta last sent it to this Client in x-app-usage
+	known map[string]int // usage by scope as last read from or written to cfg.Limits
 }
 
 var _ providers.Provider = (*Client)(nil)
@@ -112,6 +116,9 @@ func New(cfg Config) *Client {
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleepCtx
+	}
+	if cfg.Limits == nil {
+		cfg.Limits = NewMemoryLimits()
 	}
 	c := &Client{cfg: cfg}
 	c.goth = newGoth(c)
@@ -151,18 +158,30 @@ func (c *Client) Classify(err error) *providers.Error {
 // them while Meta said to wait: app-wide, or for the business object (ad account,
 // Page) the call touches. A token that hit its user limit is slowed down too.
 func (c *Client) throttle(ctx context.Context, op, object, tok string) error {
-	c.mu.Lock()
-	usage, blocked := c.usage, c.blockedTil
+	scopes := []string{ScopeApp}
 	if object != "" {
-		usage = max(usage, c.objUsage[object])
-		if t := c.objBlocked[object]; t.After(blocked) {
+		scopes = append(scopes, ObjectScope(object))
+	}
+	if tok != "" {
+		scopes = append(scopes, TokenScope(tok))
+	}
+	usages, pauses, err := c.cfg.Limits.Load(ctx, scopes)
+	if err != nil {
+		// Without the shared state this call could be the one that breaks a pause
+		// another replica was told to keep; the caller retries it soon enough.
+		e := providers.ClassifyTransportCtx(ctx, "meta", op, err)
+		e.Message = cmp.Or(e.Message, "could not read the shared rate-limit state")
+		return e
+	}
+	c.remember(scopes, usages)
+	var usage int
+	var blocked time.Time
+	for _, s := range scopes {
+		usage = max(usage, usages[s])
+		if t := pauses[s]; t.After(blocked) {
 			blocked = t
 		}
 	}
-	if tok != "" && c.userLimit[fingerprint(tok)] {
-		usage = 100
-	}
-	c.mu.Unlock()
 	now := c.cfg.Clock.Now()
 	if now.Before(blocked) {
 		return &providers.Error{Provider: "meta", Op: op, Reason: providers.ReasonRateLimited, Retryable: true,
@@ -189,54 +208,49 @@ func fingerprint(tok string) string {
 func (c *Client) noteResponse(h http.Header, tok, object string, e *providers.Error) {
 	u := ParseUsage(h)
 	now := c.cfg.Clock.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	usage, pauses := map[string]int{}, map[string]time.Time{}
 	if h.Get("X-App-Usage") != "" {
+		c.mu.Lock()
 		c.usage = u.App
+		c.mu.Unlock()
+		usage[ScopeApp] = u.App
 		if u.App >= 100 {
-			c.blockedTil = now.Add(5 * time.Minute)
+			pauses[ScopeApp] = now.Add(5 * time.Minute)
 		}
 	}
 	for id, ou := range u.Objects {
-		if c.objUsage == nil {
-			c.objUsage, c.objBlocked = map[string]int{}, map[string]time.Time{}
-		}
-		c.objUsage[id] = ou.Percent
+		usage[ObjectScope(id)] = ou.Percent
 		if ou.Percent >= 100 {
 			wait := ou.RegainWait
 			if wait <= 0 {
 				wait = 5 * time.Minute
 			}
-			c.objBlocked[id] = now.Add(wait)
+			pauses[ObjectScope(id)] = now.Add(wait)
 		}
 	}
 	switch {
 	case tok == "":
 	case e == nil:
-		delete(c.userLimit, fingerprint(tok))
+		usage[TokenScope(tok)] = 0
 	case e.Code == 17:
-		if c.userLimit == nil {
-			c.userLimit = map[string]bool{}
-		}
-		c.userLimit[fingerprint(tok)] = true
+		usage[TokenScope(tok)] = userLimited
 	}
 	// Code 4 is the app's limit, unless the same response says the app's usage is
 	// below 100%: then it cannot be app-wide, and pausing every user would turn one
 	// user's limit into an outage for all.
 	if e != nil && e.Code == 4 && (h.Get("X-App-Usage") == "" || u.App >= 100) {
-		c.blockedTil = now.Add(cmp.Or(e.RetryAfter, 5*time.Minute))
+		pauses[ScopeApp] = now.Add(cmp.Or(e.RetryAfter, 5*time.Minute))
 	}
 	// A Page (32) or ad account (80000–80014) limit without a usage header for the
 	// object still pauses that object.
 	if _, told := u.Objects[object]; e != nil && object != "" && !told && (e.Code == 32 || e.Code >= 80000 && e.Code <= 80014) {
-		if c.objBlocked == nil {
-			c.objUsage, c.objBlocked = map[string]int{}, map[string]time.Time{}
-		}
-		c.objBlocked[object] = now.Add(cmp.Or(e.RetryAfter, 5*time.Minute))
+		pauses[ObjectScope(object)] = now.Add(cmp.Or(e.RetryAfter, 5*time.Minute))
 	}
+	c.record(usage, pauses)
 }
 
-// Usage reports the app-wide usage percentage Meta last sent in x-app-usage.
+// Usage reports the app-wide usage percentage Meta last sent this Client in
+// x-app-usage; other replicas' responses do not change it.
 func (c *Client) Usage() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
