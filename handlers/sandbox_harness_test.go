@@ -34,7 +34,9 @@ func testConnections(t *testing.T, store *models.Store, sb *sandbox.Sandbox, bas
 	if err != nil {
 		t.Fatal(err)
 	}
-	provs := []providers.Provider{meta.New(sb.MetaConfig(base)), linkedin.New(sb.LinkedInConfig(base))}
+	mc := sb.MetaConfig(base)
+	mc.Limits = store.ProviderLimits("meta")
+	provs := []providers.Provider{meta.New(mc), linkedin.New(sb.LinkedInConfig(base))}
 	svc, err := connection.New(connection.Config{Store: store, Cipher: cipher, Providers: provs})
 	if err != nil {
 		t.Fatal(err)

@@ -54,8 +54,8 @@ type Asset struct {
 	// mapped onto them); zero for kinds that have none.
 	AccountStatus AccountStatus
 	DisableReason DisableReason
-	BusinessID        string
-	BusinessName      string
+	BusinessID    string
+	BusinessName  string
 	// Tasks are the connecting user's tasks or role on the asset.
 	Tasks []string
 	// TermsAccepted reports whether the asset's terms of service are accepted.

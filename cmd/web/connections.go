@@ -15,15 +15,20 @@ import (
 // newProviders builds the provider clients: the real Meta and LinkedIn for those with
 // credentials, the sandbox's stand-ins (reached under BASE_URL) for the others while the
 // sandbox is mounted, and nothing for a provider with neither.
-func newProviders(cfg config, sb *sandbox.Sandbox, clock providers.Clock) []providers.Provider {
+func newProviders(cfg config, store *models.Store, sb *sandbox.Sandbox, clock providers.Clock) []providers.Provider {
 	base := cfg.BaseURL.String()
 	var out []providers.Provider
+	// Meta's rate limits are kept in the database, so that a pause one replica learned
+	// stops the others too.
+	limits := store.ProviderLimits("meta")
 	switch {
 	case cfg.Meta.configured():
 		out = append(out, meta.New(meta.Config{AppID: cfg.Meta.ID, AppSecret: cfg.Meta.Secret,
-			RedirectURL: base + "/oauth/meta/callback", Clock: clock}))
+			RedirectURL: base + "/oauth/meta/callback", Clock: clock, Limits: limits}))
 	case sb != nil:
-		out = append(out, meta.New(sb.MetaConfig(base)))
+		mc := sb.MetaConfig(base)
+		mc.Limits = limits
+		out = append(out, meta.New(mc))
 	}
 	switch {
 	case cfg.LinkedIn.configured():

@@ -104,7 +104,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		log.Warn("no users yet: create the first with `relink user add --email … --role agency_owner --agency …` (password on standard input)")
 	}
 
-	conns, flows, err := newConnections(cfg, store, newProviders(cfg, sb, clock), log)
+	conns, flows, err := newConnections(cfg, store, newProviders(cfg, store, sb, clock), log)
 	if err != nil {
 		return err
 	}

@@ -699,7 +699,7 @@ func adAccountAsset(a AdAccount) providers.Asset {
 		Currency: a.Currency, AmountSpent: a.AmountSpent, SpendCap: a.SpendCap, Balance: a.Balance,
 		TimezoneName: a.TimezoneName, AccountStatus: providers.AccountStatus(a.AccountStatus),
 		DisableReason: providers.DisableReason(a.DisableReason),
-		Tasks: a.UserTasks, TermsAccepted: len(a.TOSAccepted) > 0 || len(a.UserTOS) > 0,
+		Tasks:         a.UserTasks, TermsAccepted: len(a.TOSAccepted) > 0 || len(a.UserTOS) > 0,
 		FundingSource: len(a.Funding) > 0 && string(a.Funding) != "null" && string(a.Funding) != "{}"}
 	if a.Business != nil {
 		asset.BusinessID, asset.BusinessName = a.Business.ID, a.Business.Name
