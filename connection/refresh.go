@@ -276,7 +276,7 @@ func (s *Service) failed(ctx context.Context, tx *models.Store, t Tenant, conn *
 		}
 		return false, record(ctx, tx, t, models.EventAssetProblem, conn, asset, func(e *models.ConnectionEvent) {
 			withProblem(e, pe)
-			e.Detail = assetLabel(*asset) + ": " + pe.Reason.Message()
+			e.Detail = "Refreshing " + assetLabel(*asset) + " failed; the connection itself is fine"
 		})
 	}
 	if effect != EffectAsset {
@@ -299,9 +299,13 @@ func (s *Service) failed(ctx context.Context, tx *models.Store, t Tenant, conn *
 	return changed, record(ctx, tx, t, models.EventRefreshFailed, conn, asset, func(e *models.ConnectionEvent) {
 		withProblem(e, pe)
 		e.OldStatus, e.NewStatus = old, conn.Status
-		e.Detail = pe.Reason.Message()
+		// The reason is shown in words beside the detail, which says what was tried.
+		e.Detail = "Refreshing all assets and checking the token failed"
+		if asset != nil {
+			e.Detail = "Refreshing " + assetLabel(*asset) + " failed"
+		}
 		if pe.Scope != "" {
-			e.Detail += " Missing permission: " + pe.Scope + "."
+			e.Detail += "; missing permission: " + pe.Scope
 		}
 	})
 }
