@@ -16,6 +16,7 @@ import (
 )
 
 func TestAttemptLimiterWaits(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) // a window boundary for a minute
 	tests := []struct {
 		name string
@@ -62,6 +63,7 @@ func TestAttemptLimiterWaits(t *testing.T) {
 }
 
 func TestAttemptLimiterRefunds(t *testing.T) {
+	t.Parallel()
 	l := newAttemptLimiter(2, time.Minute)
 	for range 5 {
 		a, _, ok := l.take("k")
@@ -78,6 +80,7 @@ func TestAttemptLimiterRefunds(t *testing.T) {
 }
 
 func TestCheckSlotsAreBounded(t *testing.T) {
+	t.Parallel()
 	c := newCheckSlots(1, 20*time.Millisecond)
 	if !c.acquire(context.Background()) {
 		t.Fatal("the first check found no free slot")
@@ -105,6 +108,7 @@ func TestCheckSlotsAreBounded(t *testing.T) {
 // A sign-in that finds every password check busy is answered 503 with the form and a
 // Retry-After, without checking its password and without using up an attempt.
 func TestSignInWhenEveryCheckIsBusy(t *testing.T) {
+	t.Parallel()
 	store := storetest.Open(t)
 	if _, err := store.SeedDemo(context.Background(), "relink-demo-password"); err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ func (s *site) supportViews(requestID string) map[string]int {
 }
 
 func TestEverythingSupportSeesIsAudited(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("support@relink.test")
 	rival := s.subs[rivalSubAccount]

@@ -12,6 +12,7 @@ import (
 )
 
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	tests := []struct {
 		name       string
@@ -47,6 +48,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestLoginRedirectsBackToTheRequestedPage(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.browser()
 	p := b.get("/agency")
@@ -68,6 +70,7 @@ func TestLoginRedirectsBackToTheRequestedPage(t *testing.T) {
 }
 
 func TestLoginRotatesSession(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.browser()
 	b.get("/login")
@@ -91,6 +94,7 @@ func TestLoginRotatesSession(t *testing.T) {
 }
 
 func TestLoginIsRateLimited(t *testing.T) {
+	t.Parallel()
 	t.Run("per email", func(t *testing.T) {
 		s := newSite(t, handlers.LoginLimits{PerEmail: 3, PerIP: 100, Window: time.Minute, EmailWindow: time.Minute})
 		b := s.browser()
@@ -142,6 +146,7 @@ func TestLoginIsRateLimited(t *testing.T) {
 }
 
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	p := b.post("/logout", nil)
@@ -157,6 +162,7 @@ func TestLogout(t *testing.T) {
 }
 
 func TestCrossOriginPostIsRefused(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	tests := []struct {
 		name    string
@@ -179,6 +185,7 @@ func TestCrossOriginPostIsRefused(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	p := s.browser().get("/login")
 	csp := p.header.Get("Content-Security-Policy")
@@ -202,6 +209,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestSessionCookieFlags(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	p := s.browser().post("/login", url.Values{"email": {"owner@northwind.test"}, "password": {demoPassword}})
 	c := p.header.Get("Set-Cookie")
@@ -213,6 +221,7 @@ func TestSessionCookieFlags(t *testing.T) {
 }
 
 func TestLogoutEndsTheSessionEverywhere(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	u, _ := url.Parse(s.server.URL)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestASingleSubAccountIsHome(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	bluebird := fmt.Sprintf("/accounts/%d/connections", s.subs["Bluebird Bakery"].ID)
 	for _, email := range []string{"admin@bluebird.test", "user@bluebird.test"} {
@@ -33,6 +34,7 @@ func TestASingleSubAccountIsHome(t *testing.T) {
 }
 
 func TestOnlyAPageThatRenderedIsRemembered(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	cedar, harbor := s.subs["Cedar Dental"].ID, s.subs["Harbor Fitness"].ID

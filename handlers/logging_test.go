@@ -33,6 +33,7 @@ func (l *lockedBuffer) String() string {
 }
 
 func TestRequestLogsNameTheUserButNeverQueriesOrPasswords(t *testing.T) {
+	t.Parallel()
 	store := storetest.Open(t)
 	if _, err := store.SeedDemo(context.Background(), demoPassword); err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ func (s *site) burst(n int, form func(i int) url.Values) map[int]int {
 }
 
 func TestLoginCountsEveryAttemptBeforeCheckingIt(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		limits handlers.LoginLimits
@@ -75,6 +76,7 @@ func TestLoginCountsEveryAttemptBeforeCheckingIt(t *testing.T) {
 }
 
 func TestAKnownBrowserIsNotLockedOutByStrangers(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, handlers.LoginLimits{PerEmail: 3, PerIP: 1000})
 	owner := s.signedIn("owner@northwind.test")
 	owner.post("/logout", nil)
@@ -121,6 +123,7 @@ func TestAKnownBrowserIsNotLockedOutByStrangers(t *testing.T) {
 }
 
 func TestDeviceCookieFlags(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	p := s.browser().post("/login", url.Values{"email": {"owner@northwind.test"}, "password": {demoPassword}})
 	var device *http.Cookie
@@ -146,6 +149,7 @@ func TestDeviceCookieFlags(t *testing.T) {
 }
 
 func TestSigningInAgainEndsThePreviousSession(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, first, second string
 	}{

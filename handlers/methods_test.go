@@ -32,6 +32,7 @@ func getRoutes(t *testing.T) []string {
 }
 
 func TestHeadIsAnsweredLikeGet(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	routes := getRoutes(t)
@@ -71,6 +72,7 @@ func TestHeadIsAnsweredLikeGet(t *testing.T) {
 }
 
 func TestUnsafeMethodsAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	owner := s.signedIn("owner@northwind.test")
 	support := s.signedIn("support@relink.test")
@@ -100,6 +102,7 @@ func TestUnsafeMethodsAreRefused(t *testing.T) {
 }
 
 func TestLogoutTypedInTheAddressBar(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	p := b.get("/logout")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestHomeRemembersTheLastSubAccount(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	if p := b.get("/"); p.location() != "/agency" {
@@ -29,6 +30,7 @@ func TestHomeRemembersTheLastSubAccount(t *testing.T) {
 }
 
 func TestHomeForgetsAnUnreachableLastSubAccount(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	b.get(fmt.Sprintf("/accounts/%d/connections", s.subs["Cedar Dental"].ID))
@@ -40,6 +42,7 @@ func TestHomeForgetsAnUnreachableLastSubAccount(t *testing.T) {
 }
 
 func TestSwitcher(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	bluebird := s.subs["Bluebird Bakery"]
@@ -108,6 +111,7 @@ func TestSwitcher(t *testing.T) {
 }
 
 func TestSwitcherWithManySubAccounts(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	ctx := context.Background()
 	agency, err := s.store.AgencyByName(ctx, "Northwind Marketing")
@@ -139,6 +143,7 @@ func TestSwitcherWithManySubAccounts(t *testing.T) {
 }
 
 func TestNotFoundAndErrorsNeverLeak(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	p := b.get("/no/such/page")
@@ -154,6 +159,7 @@ func TestNotFoundAndErrorsNeverLeak(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.browser()
 	for _, path := range []string{"/healthz", "/readyz"} {
@@ -167,6 +173,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestSwitchPageSaysHowManyMatch(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	tests := []struct {
@@ -189,6 +196,7 @@ func TestSwitchPageSaysHowManyMatch(t *testing.T) {
 }
 
 func TestOddURLsAreNotFound(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("owner@northwind.test")
 	id := s.subs["Cedar Dental"].ID

@@ -168,10 +168,15 @@ func (f *Flows) Complete(w http.ResponseWriter, r *http.Request, provider string
 	if fl.Provider != provider {
 		return fl, goth.User{}, models.ErrFlowUnknown
 	}
-	n := f.names[fl.Provider]
+	// The flow began with the plain provider or its rerequest twin: gothic finds its
+	// session under the name it began with.
+	name := f.names[fl.Provider].plain
+	if rr := f.names[fl.Provider].rerequest; rr != "" && strings.Contains(fl.GothSession, `"`+rr+`"`) {
+		name = rr
+	}
 	ctx := context.WithValue(r.Context(), stateKey{}, state)
 	ctx = context.WithValue(ctx, flowsKey{}, f)
-	ctx = context.WithValue(ctx, gothic.ProviderParamKey, n.plain)
+	ctx = context.WithValue(ctx, gothic.ProviderParamKey, name)
 	gu, err := gothic.CompleteUserAuth(w, r.WithContext(ctx))
 	if err != nil {
 		if pe, ok := providers.AsError(err); ok && pe.Detail == providers.DetailLoginCanceled {
