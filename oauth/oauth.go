@@ -214,7 +214,9 @@ func (contextStore) state(r *http.Request) string {
 	return r.URL.Query().Get("state")
 }
 
-func (cs contextStore) Get(r *http.Request, name string) (*sessions.Session, error) { return cs.New(r, name) }
+func (cs contextStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return cs.New(r, name)
+}
 
 func (cs contextStore) New(r *http.Request, name string) (*sessions.Session, error) {
 	s := sessions.NewSession(cs, name)
