@@ -190,6 +190,12 @@ func pruneSessionsEvery(ctx context.Context, store *models.Store, log *slog.Logg
 // pruneSessions deletes expired and revoked sessions, which would otherwise pile up for
 // ever; a failure is only logged, as the next run will try again.
 func pruneSessions(ctx context.Context, store *models.Store, log *slog.Logger, now time.Time) {
+	// OAuth flows that were never finished expire too; their tokens go with them.
+	if n, err := store.PruneFlows(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("pruning expired sign-in flows failed", "err", err)
+	} else if n > 0 {
+		log.Info("pruned expired sign-in flows", "count", n)
+	}
 	n, err := store.PruneSessions(ctx, now)
 	switch {
 	case err != nil && ctx.Err() == nil:
