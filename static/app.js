@@ -1,5 +1,6 @@
-// Relink's only script besides htmx: keyboard use of the sub-account switcher.
-// Everything works without it; it adds focus handling and arrow keys.
+// Relink's only script besides htmx: keyboard use of the sub-account switcher, and the
+// asset picker's filter and select-all. Everything works without it; it adds focus
+// handling, arrow keys, and the picker's tools (hidden until this script shows them).
 (function () {
   "use strict";
 
@@ -111,7 +112,59 @@
     }
   });
 
+  // The asset picker: typing filters the rows by name or id; select-all ticks or unticks
+  // the rows shown, never hidden or unreachable ones.
+  function setupPicker(root) {
+    var tools = root.querySelector(".picker-tools");
+    var filter = root.querySelector("[data-testid=picker-filter]");
+    var all = root.querySelector("[data-testid=picker-select-all]");
+    var count = root.querySelector(".picker-selected");
+    var none = root.querySelector(".picker-nomatch");
+    var rows = Array.prototype.slice.call(root.querySelectorAll(".picker-item"));
+    var groups = Array.prototype.slice.call(root.querySelectorAll(".picker-group"));
+    if (!tools || !filter || !all || rows.length === 0) return;
+    tools.hidden = false;
+
+    function box(row) { return row.querySelector("input[name=asset]"); }
+    function shownBoxes() {
+      return rows.filter(function (r) { return !r.hidden; }).map(box)
+        .filter(function (b) { return b && !b.disabled; });
+    }
+    function sync() {
+      var shown = shownBoxes();
+      var ticked = shown.filter(function (b) { return b.checked; }).length;
+      all.checked = shown.length > 0 && ticked === shown.length;
+      all.indeterminate = ticked > 0 && ticked < shown.length;
+      all.disabled = shown.length === 0;
+      var total = rows.map(box).filter(function (b) { return b && b.checked; }).length;
+      if (count) count.textContent = total + " of " + rows.length + " selected";
+    }
+
+    filter.addEventListener("input", function () {
+      var q = filter.value.trim().toLowerCase();
+      var any = false;
+      rows.forEach(function (r) {
+        r.hidden = q !== "" && (r.getAttribute("data-filter") || "").indexOf(q) < 0;
+        if (!r.hidden) any = true;
+      });
+      groups.forEach(function (g) {
+        g.hidden = !g.querySelector(".picker-item:not([hidden])");
+      });
+      if (none) none.hidden = any;
+      sync();
+    });
+    all.addEventListener("change", function () {
+      shownBoxes().forEach(function (b) { b.checked = all.checked; });
+      sync();
+    });
+    root.addEventListener("change", function (e) {
+      if (e.target && e.target.name === "asset") sync();
+    });
+    sync();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-testid=account-switcher]").forEach(setup);
+    document.querySelectorAll("[data-testid=picker]").forEach(setupPicker);
   });
 })();
