@@ -44,9 +44,38 @@ type Config struct {
 	HTTPClient *http.Client
 	Timeout    time.Duration
 	Clock      providers.Clock
-	// MaxPages is the most pages of 100 a collection follows before failing rather
-	// than returning part of it; default 1000.
+	// MaxPages is the most pages a collection follows before failing rather than
+	// returning part of it; default 1000.
 	MaxPages int
+	// PageSize, when set, replaces the count (or pageSize) of every collection, so
+	// that tests can make paging happen with few assets. Zero asks each collection
+	// for the most LinkedIn documents for it (see adPageSize and aclPageSize).
+	PageSize int
+	// BatchSize is the most ids one BATCH_GET names; default 100 (see
+	// defaultBatchSize).
+	BatchSize int
+}
+
+// Page and batch sizes. The ads APIs document count up to 1000 and a 400 above it;
+// the search's pageSize (default 100) is given the same bound, as no other is
+// documented. So the ad lists take 1000 at a time and a member with hundreds of ad
+// accounts costs one call per list. organizationAcls documents no maximum: it keeps
+// 100, because a server that silently capped a larger count would look like the
+// end of the list.
+const (
+	adPageSize  = 1000
+	aclPageSize = 100
+	// defaultBatchSize keeps ids=List(…) far below LinkedIn's 4 KB query string limit
+	// (a longer one is refused with 414): 100 ids of up to 19 digits take about 2 KB.
+	// LinkedIn documents no limit on the number of ids itself.
+	defaultBatchSize = 100
+)
+
+func (c *Client) pageSize(def int) int {
+	if c.cfg.PageSize > 0 {
+		return c.cfg.PageSize
+	}
+	return def
 }
 
 func withDefaults(cfg Config) Config {
@@ -73,6 +102,9 @@ func New(cfg Config) *Client {
 	cfg = withDefaults(cfg)
 	if cfg.MaxPages <= 0 {
 		cfg.MaxPages = 1000
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = defaultBatchSize
 	}
 	return &Client{cfg: cfg, goth: NewGoth(cfg)}
 }
@@ -119,11 +151,19 @@ func (c *Client) do(op string, req *http.Request, out any) error {
 
 // get calls the REST API with the member's token.
 func (c *Client) get(ctx context.Context, op, path string, q url.Values, tok string, out any) error {
+	return c.getRaw(ctx, op, path, q.Encode(), "", tok, out)
+}
+
+// getRaw is get with a query string built by the caller, for Rest.li 2.0 values
+// such as ids=List(1,2) whose parentheses and commas must reach LinkedIn unescaped:
+// escaped, they are read as part of a single id. method, when set, is sent as
+// X-RestLi-Method, as LinkedIn's own clients do for finders and batch reads.
+func (c *Client) getRaw(ctx context.Context, op, path, rawQuery, method, tok string, out any) error {
 	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	u := c.cfg.APIURL + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
+	if rawQuery != "" {
+		u += "?" + rawQuery
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -132,6 +172,9 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, tok str
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("LinkedIn-Version", c.cfg.Version)
 	req.Header.Set("X-Restli-Protocol-Version", "2.0.0")
+	if method != "" {
+		req.Header.Set("X-RestLi-Method", method)
+	}
 	return c.do(op, req, out)
 }
 
@@ -279,16 +322,16 @@ type elements[T any] struct {
 	} `json:"paging"`
 }
 
-// allElements follows start/count paging to the end. A collection longer than
-// MaxPages pages is an error: a partial list would read as assets that disappeared.
-func allElements[T any](ctx context.Context, c *Client, op, path string, q url.Values, tok string) ([]T, error) {
+// allElements follows start/count paging to the end, count elements a page. A
+// collection longer than MaxPages pages is an error: a partial list would read as
+// assets that disappeared.
+func allElements[T any](ctx context.Context, c *Client, op, path string, q url.Values, tok string, count int) ([]T, error) {
 	var out []T
-	const count = 100
 	for page := range c.cfg.MaxPages {
 		q.Set("start", strconv.Itoa(page*count))
 		q.Set("count", strconv.Itoa(count))
 		var els elements[T]
-		if err := c.get(ctx, op, path, q, tok, &els); err != nil {
+		if err := c.getRaw(ctx, op, path, q.Encode(), "FINDER", tok, &els); err != nil {
 			return nil, err
 		}
 		out = append(out, els.Elements...)
@@ -296,8 +339,39 @@ func allElements[T any](ctx context.Context, c *Client, op, path string, q url.V
 			return out, nil
 		}
 	}
-	return nil, &providers.Error{Provider: "linkedin", Op: op, Reason: providers.ReasonUnknown,
-		Message: fmt.Sprintf("the collection goes on past %d pages; stopped rather than return part of it", c.cfg.MaxPages)}
+	return nil, tooLong(op, c.cfg.MaxPages)
+}
+
+type cursorPage[T any] struct {
+	Elements []T `json:"elements"`
+	Metadata struct {
+		NextPageToken string `json:"nextPageToken"`
+	} `json:"metadata"`
+}
+
+// allSearched follows the cursor paging of the ads search finders (pageSize and
+// pageToken, since LinkedIn-Version 202401) until a page comes without
+// metadata.nextPageToken.
+func allSearched[T any](ctx context.Context, c *Client, op, path string, q url.Values, tok string, size int) ([]T, error) {
+	var out []T
+	q.Set("pageSize", strconv.Itoa(size))
+	for range c.cfg.MaxPages {
+		var p cursorPage[T]
+		if err := c.getRaw(ctx, op, path, q.Encode(), "FINDER", tok, &p); err != nil {
+			return nil, err
+		}
+		out = append(out, p.Elements...)
+		if p.Metadata.NextPageToken == "" {
+			return out, nil
+		}
+		q.Set("pageToken", p.Metadata.NextPageToken)
+	}
+	return nil, tooLong(op, c.cfg.MaxPages)
+}
+
+func tooLong(op string, pages int) error {
+	return &providers.Error{Provider: "linkedin", Op: op, Reason: providers.ReasonUnknown,
+		Message: fmt.Sprintf("the collection goes on past %d pages; stopped rather than return part of it", pages)}
 }
 
 func urnID(urn string) string {
@@ -307,38 +381,147 @@ func urnID(urn string) string {
 	return urn
 }
 
+// restliKey escapes one key of a Rest.li 2.0 List(…): the list's own parentheses
+// and commas stay literal, so those inside a key, and a URN's colons, must be
+// percent-encoded, spaces as %20.
+func restliKey(k string) string {
+	return strings.ReplaceAll(url.QueryEscape(k), "+", "%20")
+}
+
+type organization struct {
+	ID            json.Number `json:"id"`
+	LocalizedName string      `json:"localizedName"`
+	VanityName    string      `json:"vanityName"`
+}
+
+func (o organization) asset(id string) providers.Asset {
+	return providers.Asset{Kind: providers.KindLinkedInOrganization, ExternalID: id, Name: o.LocalizedName, Username: o.VanityName}
+}
+
+type adAccount struct {
+	ID        json.Number `json:"id"`
+	Name      string      `json:"name"`
+	Currency  string      `json:"currency"`
+	Status    string      `json:"status"`
+	Reference string      `json:"reference"`
+}
+
+func (a adAccount) asset(id string) providers.Asset {
+	return providers.Asset{Kind: providers.KindLinkedInAdAccount, ExternalID: id, Name: a.Name, Currency: a.Currency,
+		AccountStatus: providers.LinkedInAccountStatus(a.Status), ParentID: urnID(a.Reference), TermsAccepted: true}
+}
+
+// opOrganizations names the BATCH_GET of organizations in errors.
+const opOrganizations = "organizations"
+
+// organizations reads the organizations ids with one BATCH_GET per BatchSize ids.
+// An id LinkedIn answers 403 ACCESS_DENIED for is left out, as a list leaves out
+// what the member lost access to; any other failure of one id fails the whole
+// read, since leaving the id out would mark a healthy organization as gone.
+func (c *Client) organizations(ctx context.Context, tok string, ids []string) (map[string]organization, error) {
+	out := make(map[string]organization, len(ids))
+	for chunk := range slices.Chunk(ids, c.cfg.BatchSize) {
+		keys := make([]string, len(chunk))
+		for i, id := range chunk {
+			keys[i] = restliKey(id)
+		}
+		var b struct {
+			Results  map[string]organization    `json:"results"`
+			Statuses map[string]int             `json:"statuses"`
+			Errors   map[string]json.RawMessage `json:"errors"`
+		}
+		if err := c.getRaw(ctx, opOrganizations, "/rest/organizations", "ids=List("+strings.Join(keys, ",")+")", "BATCH_GET", tok, &b); err != nil {
+			return nil, err
+		}
+		for _, id := range chunk {
+			if o, ok := b.Results[id]; ok {
+				out[id] = o
+				continue
+			}
+			raw, ok := b.Errors[id]
+			if !ok {
+				// Neither a result nor an error: not LinkedIn's answer to this request.
+				return nil, providers.UnexpectedResponse("linkedin", opOrganizations, http.StatusOK)
+			}
+			status := b.Statuses[id]
+			if status == 0 {
+				var e struct{ Status int }
+				_ = json.Unmarshal(raw, &e)
+				status = e.Status
+			}
+			pe := Classify(opOrganizations, status, http.Header{}, raw)
+			if pe.Reason != providers.ReasonLostAssetRole {
+				return nil, pe
+			}
+		}
+	}
+	return out, nil
+}
+
 // DiscoverAssets lists the organizations the member administers and the ad accounts
-// they can use, with names.
+// they can use, with names, in a number of calls that does not grow with them: the
+// organization ACLs, one BATCH_GET of the organizations (per BatchSize of them), the
+// member's ad account roles and one search of the ad accounts, each list paged.
 func (c *Client) DiscoverAssets(ctx context.Context, tok providers.Token) ([]providers.Asset, error) {
 	acls, err := allElements[struct {
 		Organization string `json:"organization"`
 		Role         string `json:"role"`
 	}](ctx, c, "organization_acls", "/rest/organizationAcls",
-		url.Values{"q": {"roleAssignee"}, "role": {"ADMINISTRATOR"}, "state": {"APPROVED"}}, tok.AccessToken)
+		url.Values{"q": {"roleAssignee"}, "role": {"ADMINISTRATOR"}, "state": {"APPROVED"}}, tok.AccessToken, c.pageSize(aclPageSize))
 	if err != nil {
 		return nil, err
 	}
-	users, err := allElements[struct {
-		Account string `json:"account"`
-		Role    string `json:"role"`
-	}](ctx, c, "ad_account_users", "/rest/adAccountUsers", url.Values{"q": {"authenticatedUser"}}, tok.AccessToken)
+	var orgIDs []string
+	roles := map[string]string{}
+	for _, a := range acls {
+		id := urnID(a.Organization)
+		if _, dup := roles[id]; !dup {
+			orgIDs = append(orgIDs, id)
+			roles[id] = a.Role
+		}
+	}
+	orgs, err := c.organizations(ctx, tok.AccessToken, orgIDs)
 	if err != nil {
 		return nil, err
 	}
 	var out []providers.Asset
-	for _, a := range acls {
-		asset, err := c.RefreshAsset(ctx, tok, providers.KindLinkedInOrganization, urnID(a.Organization))
-		if err != nil {
-			return nil, err
+	for _, id := range orgIDs {
+		if o, ok := orgs[id]; ok {
+			asset := o.asset(id)
+			asset.Tasks = []string{roles[id]}
+			out = append(out, asset)
 		}
-		asset.Tasks = []string{a.Role}
-		out = append(out, asset)
 	}
+
+	users, err := allElements[struct {
+		Account string `json:"account"`
+		Role    string `json:"role"`
+	}](ctx, c, "ad_account_users", "/rest/adAccountUsers", url.Values{"q": {"authenticatedUser"}}, tok.AccessToken, c.pageSize(adPageSize))
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return out, nil
+	}
+	// No search criteria: every account the member can reach, whatever its status.
+	found, err := allSearched[adAccount](ctx, c, "ad_accounts", "/rest/adAccounts", url.Values{"q": {"search"}}, tok.AccessToken, c.pageSize(adPageSize))
+	if err != nil {
+		return nil, err
+	}
+	accounts := make(map[string]adAccount, len(found))
+	for _, a := range found {
+		accounts[a.ID.String()] = a
+	}
+	seen := map[string]bool{}
 	for _, u := range users {
-		asset, err := c.RefreshAsset(ctx, tok, providers.KindLinkedInAdAccount, urnID(u.Account))
-		if err != nil {
-			return nil, err
+		id := urnID(u.Account)
+		a, ok := accounts[id]
+		// An account the search leaves out is one the member can no longer reach.
+		if !ok || seen[id] {
+			continue
 		}
+		seen[id] = true
+		asset := a.asset(id)
 		asset.Tasks = []string{u.Role}
 		out = append(out, asset)
 	}
@@ -350,28 +533,17 @@ func (c *Client) RefreshAsset(ctx context.Context, tok providers.Token, kind pro
 	id = urnID(id)
 	switch kind {
 	case providers.KindLinkedInOrganization:
-		var o struct {
-			ID            json.Number `json:"id"`
-			LocalizedName string      `json:"localizedName"`
-			VanityName    string      `json:"vanityName"`
-		}
+		var o organization
 		if err := c.get(ctx, OpRefreshAsset, "/rest/organizations/"+url.PathEscape(id), nil, tok.AccessToken, &o); err != nil {
 			return providers.Asset{}, err
 		}
-		return providers.Asset{Kind: kind, ExternalID: id, Name: o.LocalizedName, Username: o.VanityName}, nil
+		return o.asset(id), nil
 	case providers.KindLinkedInAdAccount:
-		var a struct {
-			ID        json.Number `json:"id"`
-			Name      string      `json:"name"`
-			Currency  string      `json:"currency"`
-			Status    string      `json:"status"`
-			Reference string      `json:"reference"`
-		}
+		var a adAccount
 		if err := c.get(ctx, OpRefreshAsset, "/rest/adAccounts/"+url.PathEscape(id), nil, tok.AccessToken, &a); err != nil {
 			return providers.Asset{}, err
 		}
-		return providers.Asset{Kind: kind, ExternalID: id, Name: a.Name, Currency: a.Currency, AccountStatus: providers.LinkedInAccountStatus(a.Status),
-			ParentID: urnID(a.Reference), TermsAccepted: true}, nil
+		return a.asset(id), nil
 	}
 	return providers.Asset{}, &providers.Error{Provider: "linkedin", Op: OpRefreshAsset, Reason: providers.ReasonUnknown,
 		Message: "linkedin has no asset kind " + string(kind)}

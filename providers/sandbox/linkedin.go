@@ -1,7 +1,11 @@
 package sandbox
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +103,9 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 		user = t.user
 	}
 	s.countCall("linkedin", endpoint, tokStr, user)
+	if len(r.URL.RawQuery) > liMaxQuery {
+		return liError(414, 0, "REQUEST_URI_TOO_LONG", "The query string is longer than 4 KB; send it in the body with X-HTTP-Method-Override: GET")
+	}
 	if t == nil || t.provider != "linkedin" || t.kind != "access" {
 		return liError(401, 65600, "INVALID_ACCESS_TOKEN", "Invalid access token")
 	}
@@ -113,6 +120,14 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 		family = liOrgScopes
 	case len(parts) == 3 && parts[1] == "organizations":
 		assets, family = []string{parts[2]}, liOrgScopes
+	case len(parts) == 2 && parts[1] == "organizations":
+		// BATCH_GET: user-wide faults fail the call, each organization's own
+		// faults only its entry (liOrganizationsBatch).
+		family = liOrgScopes
+	case len(parts) == 2 && parts[1] == "adAccounts":
+		// The search finder: a list, so per-account faults shape its elements
+		// (liSearchAdAccounts) rather than fail it.
+		family = liAdsScopes
 	case len(parts) == 2 && parts[1] == "adAccountUsers":
 		family = liAdsScopes
 	case len(parts) == 3 && parts[1] == "adAccounts":
@@ -167,10 +182,12 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 		}
 		return liPage(r, els)
 	case "organizations":
+		if len(parts) == 2 {
+			return s.liOrganizationsBatch(r, t, m)
+		}
 		for _, o := range m.Orgs {
 			if o.ID == parts[2] {
-				return jsonResp(200, map[string]any{"id": o.ID, "localizedName": o.Name, "vanityName": o.Vanity,
-					"name": map[string]any{"localized": map[string]string{"en_US": o.Name}}})
+				return jsonResp(200, liOrgObject(o))
 			}
 		}
 		return liError(403, 100, "ACCESS_DENIED", "Caller is not an authorized user of the resource")
@@ -183,20 +200,316 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 		}
 		return liPage(r, els)
 	case "adAccounts":
+		if len(parts) == 2 {
+			return s.liSearchAdAccounts(r, m)
+		}
 		for _, a := range m.AdAccounts {
 			if a.ID == parts[2] {
-				status, serving := a.Status, "RUNNABLE"
-				if s.assetFault("linkedin", m.ID, a.ID, FaultAccountDisabled) {
-					status, serving = "CANCELED", "STOPPED"
-				}
-				return jsonResp(200, map[string]any{"id": a.ID, "name": a.Name, "currency": a.Currency, "status": status,
-					"type": "BUSINESS", "reference": "urn:li:organization:" + a.OrgID, "test": false,
-					"servingStatuses": []string{serving}})
+				return jsonResp(200, s.liAdAccountObject(m, a))
 			}
 		}
 		return liError(403, 100, "ACCESS_DENIED", "Caller is not an authorized user of the resource")
 	}
 	return liError(404, 0, "NOT_FOUND", "No virtual resource found")
+}
+
+// liMaxQuery is LinkedIn's documented limit on the query string (Query Tunneling,
+// "Query String 4 KB max length"); past it LinkedIn answers 414.
+const liMaxQuery = 4096
+
+// liRestli refuses a request to an endpoint whose parameters only mean something
+// in Rest.li protocol 2.0 (List(…) and the (key:value) objects): without the
+// header LinkedIn parses them the 1.0 way and rejects them. An X-RestLi-Method
+// header naming another method than the request's is refused too.
+func liRestli(r *http.Request, method string) *response {
+	if r.Header.Get("X-Restli-Protocol-Version") != "2.0.0" {
+		return liError(400, 0, "ILLEGAL_ARGUMENT", "This request needs Rest.li protocol 2.0.0: send X-Restli-Protocol-Version: 2.0.0")
+	}
+	if m := r.Header.Get("X-RestLi-Method"); m != "" && !strings.EqualFold(m, method) {
+		return liError(400, 0, "ILLEGAL_ARGUMENT", "X-RestLi-Method "+m+" does not match the request, a "+method)
+	}
+	return nil
+}
+
+// rawParam returns the raw (still escaped) value of the query parameter name, as
+// Rest.li 2.0 reads it: the structure of List(…) and (k:v) must be literal, only
+// the keys and values inside escaped. It reports whether the parameter is there.
+func rawParam(rawQuery, name string) (string, bool) {
+	for _, kv := range strings.Split(rawQuery, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// restliList parses a Rest.li 2.0 List(a,b,…) into its unescaped items.
+func restliList(raw string) ([]string, bool) {
+	inner, ok := strings.CutPrefix(raw, "List(")
+	if !ok || !strings.HasSuffix(inner, ")") {
+		return nil, false
+	}
+	inner = strings.TrimSuffix(inner, ")")
+	if inner == "" {
+		return []string{}, true
+	}
+	var out []string
+	for _, item := range strings.Split(inner, ",") {
+		v, err := url.PathUnescape(item)
+		if err != nil || v == "" || strings.ContainsAny(item, "()") {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
+}
+
+// liOrganizationsBatch answers GET /rest/organizations?ids=List(…), the BATCH_GET
+// of organizations, in Rest.li's batch shape: results, statuses and errors keyed
+// by id, with 200 for the call however its entries fared. An organization the
+// member does not administer, or one with a fault of its own, gets the error its
+// single GET would have answered with. s.mu held.
+func (s *Sandbox) liOrganizationsBatch(r *http.Request, t *token, m *linkedInMember) *response {
+	if bad := liRestli(r, "BATCH_GET"); bad != nil {
+		return bad
+	}
+	if r.Form.Has("q") {
+		return liError(400, 0, "ILLEGAL_ARGUMENT", "The sandbox serves no finder of organizations; use ids=List(…)")
+	}
+	raw, ok := rawParam(r.URL.RawQuery, "ids")
+	ids, valid := restliList(raw)
+	if !ok || !valid {
+		return liError(400, 0, "ILLEGAL_ARGUMENT", "Invalid value for param 'ids': expected List(id,…)")
+	}
+	results, statuses, errs := map[string]any{}, map[string]int{}, map[string]any{}
+	for _, id := range ids {
+		if e := s.liOrgEntryFault(t, id); e != nil {
+			statuses[id], errs[id] = e.status, e.body
+			continue
+		}
+		var org *linkedInOrg
+		for _, o := range m.Orgs {
+			if o.ID == id {
+				org = o
+			}
+		}
+		if org == nil {
+			e := liError(403, 100, "ACCESS_DENIED", "Caller is not an authorized user of the resource")
+			statuses[id], errs[id] = e.status, e.body
+			continue
+		}
+		obj := liOrgObject(org)
+		obj["id"] = json.Number(org.ID)
+		results[id], statuses[id] = obj, 200
+	}
+	return jsonResp(200, map[string]any{"results": results, "statuses": statuses, "errors": errs})
+}
+
+func liOrgObject(o *linkedInOrg) map[string]any {
+	return map[string]any{"id": o.ID, "localizedName": o.Name, "vanityName": o.Vanity,
+		"name": map[string]any{"localized": map[string]string{"en_US": o.Name}}}
+}
+
+// liOrgEntryFault is the answer GET /rest/organizations/{id} would get from the
+// organization's own faults (not the member's), in the order linkedInAPI applies
+// them, so that a batch entry fails as the single read would. s.mu held.
+func (s *Sandbox) liOrgEntryFault(t *token, id string) *response {
+	one := []string{id}
+	if f := s.hit("linkedin", t.user, one, t.seq, "provider_unavailable", "rate_limited"); f != nil {
+		return s.liFaultResponse(f)
+	}
+	if f := s.liTokenFault(t, one); f != nil {
+		return s.liFaultResponse(f)
+	}
+	if f := s.hit("linkedin", t.user, one, t.seq, "policy_blocked", "lost_asset_role"); f != nil {
+		return s.liFaultResponse(f)
+	}
+	if scopes, declined := s.effectiveScopes("linkedin", t, one); declined != "" && checkLinkedInScopes(scopes, declined, liOrgScopes) {
+		return liError(403, 100, "ACCESS_DENIED", "Not enough permissions to access: organizations.BATCH_GET.20250101")
+	}
+	if f := s.hit("linkedin", t.user, one, t.seq, "unknown"); f != nil {
+		return s.liFaultResponse(f)
+	}
+	return nil
+}
+
+// liAdAccountObject is an ad account as GET /rest/adAccounts/{id} shows it, with
+// account_disabled applied. s.mu held.
+func (s *Sandbox) liAdAccountObject(m *linkedInMember, a *linkedInAdAccount) map[string]any {
+	status, serving := a.Status, "RUNNABLE"
+	if s.assetFault("linkedin", m.ID, a.ID, FaultAccountDisabled) {
+		status, serving = "CANCELED", "STOPPED"
+	}
+	return map[string]any{"id": a.ID, "name": a.Name, "currency": a.Currency, "status": status,
+		"type": "BUSINESS", "reference": "urn:li:organization:" + a.OrgID, "test": false,
+		"servingStatuses": []string{serving}}
+}
+
+// liSearchPageMax is the largest pageSize the search accepts, as for count on the
+// other ads APIs (a 400 above it).
+const liSearchPageMax = 1000
+
+// liSearchAdAccounts answers GET /rest/adAccounts?q=search, with LinkedIn's cursor
+// paging of the ads search finders (LinkedIn-Version 202401 on): pageSize (default
+// 100) and pageToken in, metadata.nextPageToken out, absent on the last page. An
+// account the member lost their role on (lost_asset_role) is left out, as LinkedIn
+// leaves out of a search what the member cannot reach, instead of failing the
+// search; account_disabled shows as CANCELED; other faults set on one account only
+// fail reads of that account. s.mu held.
+func (s *Sandbox) liSearchAdAccounts(r *http.Request, m *linkedInMember) *response {
+	if bad := liRestli(r, "FINDER"); bad != nil {
+		return bad
+	}
+	if q := r.Form.Get("q"); q != "search" {
+		return liError(400, 0, "ILLEGAL_ARGUMENT", "The sandbox serves only the search finder of adAccounts (q=search), not q="+q)
+	}
+	raw, _ := rawParam(r.URL.RawQuery, "search")
+	match, ok := liAdAccountCriteria(raw)
+	if !ok {
+		return liError(400, 0, "ILLEGAL_ARGUMENT", "Invalid value for param 'search'")
+	}
+	size := 100
+	if v := r.Form.Get("pageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > liSearchPageMax {
+			return liError(400, 100, "ILLEGAL_ARGUMENT", "Invalid value for param 'pageSize': between 1 and 1000")
+		}
+		size = n
+	}
+	from := 0
+	if v := r.Form.Get("pageToken"); v != "" {
+		n, ok := liPageOffset(v, m.ID)
+		if !ok {
+			return liError(400, 100, "ILLEGAL_ARGUMENT", "Invalid value for param 'pageToken'")
+		}
+		from = n
+	}
+	els := []map[string]any{}
+	for _, a := range m.AdAccounts {
+		if s.assetFault("linkedin", m.ID, a.ID, "lost_asset_role") {
+			continue
+		}
+		obj := s.liAdAccountObject(m, a)
+		if !match(obj) {
+			continue
+		}
+		obj["id"] = json.Number(a.ID)
+		els = append(els, obj)
+	}
+	from = min(from, len(els))
+	to := from + min(size, len(els)-from)
+	meta := map[string]any{}
+	if to < len(els) {
+		meta["nextPageToken"] = liPageToken(to, m.ID)
+	}
+	return jsonResp(200, map[string]any{"elements": els[from:to], "metadata": meta})
+}
+
+// liPageToken is an opaque cursor: the offset of the next page, bound to the member
+// so that one member's cursor does not page through another's accounts.
+func liPageToken(offset int, member string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("adAccounts|" + member + "|" + strconv.Itoa(offset)))
+}
+
+func liPageOffset(tok, member string) (int, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(string(b), "adAccounts|"+member+"|")
+	n, err := strconv.Atoi(rest)
+	return n, ok && err == nil && n >= 0
+}
+
+// liAdAccountCriteria parses the search parameter of the ad account search, a
+// Rest.li 2.0 object such as (status:(values:List(ACTIVE,DRAFT)),test:false), into
+// a filter on the objects liAdAccountObject builds. The fields LinkedIn documents
+// are served: id, name (a case-insensitive substring), reference, type and status
+// by values:List(…), test by true or false. An empty parameter matches all.
+func liAdAccountCriteria(raw string) (func(map[string]any) bool, bool) {
+	if raw == "" {
+		return func(map[string]any) bool { return true }, true
+	}
+	body, ok := strings.CutPrefix(raw, "(")
+	if !ok || !strings.HasSuffix(body, ")") {
+		return nil, false
+	}
+	body = strings.TrimSuffix(body, ")")
+	var checks []func(map[string]any) bool
+	for _, field := range splitTop(body) {
+		name, value, ok := strings.Cut(field, ":")
+		if !ok {
+			return nil, false
+		}
+		if name == "test" {
+			if value != "true" && value != "false" {
+				return nil, false
+			}
+			want := value == "true"
+			checks = append(checks, func(o map[string]any) bool { return o["test"] == want })
+			continue
+		}
+		inner, ok := strings.CutPrefix(value, "(values:")
+		if !ok || !strings.HasSuffix(inner, ")") {
+			return nil, false
+		}
+		values, ok := restliList(strings.TrimSuffix(inner, ")"))
+		if !ok || len(values) == 0 {
+			return nil, false
+		}
+		switch name {
+		case "id", "reference", "type", "status":
+			checks = append(checks, func(o map[string]any) bool {
+				got := fmt.Sprint(o[name])
+				for _, v := range values {
+					if v == got || (name == "id" && strings.TrimPrefix(v, "urn:li:sponsoredAccount:") == got) {
+						return true
+					}
+				}
+				return false
+			})
+		case "name":
+			checks = append(checks, func(o map[string]any) bool {
+				for _, v := range values {
+					if strings.Contains(strings.ToLower(fmt.Sprint(o["name"])), strings.ToLower(v)) {
+						return true
+					}
+				}
+				return false
+			})
+		default:
+			return nil, false
+		}
+	}
+	return func(o map[string]any) bool {
+		for _, c := range checks {
+			if !c(o) {
+				return false
+			}
+		}
+		return true
+	}, true
+}
+
+// splitTop splits s at the commas outside parentheses.
+func splitTop(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, c := range s {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
 }
 
 // liPage answers one page of a collection for start and count. A value that is

@@ -126,3 +126,34 @@ func seedLinkedIn() []*linkedInMember {
 		},
 	}}
 }
+
+// LinkedInBulkMember administers 60 organizations and uses 120 ad accounts, to
+// exercise paging and batching. seedLinkedIn leaves it out: the state API, the
+// panel and the login dialog list the default members, whose number tests pin.
+const LinkedInBulkMember = "lnk-bulk-0002"
+
+// seedLinkedInBulk builds LinkedInBulkMember. Each organization has two of the ad
+// accounts; accounts 7, 17, … are CANCELED and 9, 19, … DRAFT, so that a list
+// holds more than ACTIVE ones.
+func seedLinkedInBulk() *linkedInMember {
+	m := &linkedInMember{ID: LinkedInBulkMember, Name: "Blair Bulk", GivenName: "Blair", FamilyName: "Bulk",
+		Email: "blair@bulk.example"}
+	for i := 1; i <= 60; i++ {
+		m.Orgs = append(m.Orgs, &linkedInOrg{ID: fmt.Sprintf("53%05d", i), Name: fmt.Sprintf("Bulk Organization %02d", i),
+			Vanity: fmt.Sprintf("bulk-organization-%02d", i), Role: "ADMINISTRATOR"})
+	}
+	currencies := []string{"USD", "EUR", "GBP", "JPY", "BRL"}
+	roles := []string{"ACCOUNT_BILLING_ADMIN", "ACCOUNT_MANAGER", "CAMPAIGN_MANAGER", "CREATIVE_MANAGER", "VIEWER"}
+	for i := 1; i <= 120; i++ {
+		status := "ACTIVE"
+		switch i % 10 {
+		case 7:
+			status = "CANCELED"
+		case 9:
+			status = "DRAFT"
+		}
+		m.AdAccounts = append(m.AdAccounts, &linkedInAdAccount{ID: fmt.Sprintf("54%05d", i), Name: fmt.Sprintf("Bulk Ad Account %03d", i),
+			Currency: currencies[i%len(currencies)], Status: status, Role: roles[i%len(roles)], OrgID: fmt.Sprintf("53%05d", (i+1)/2)})
+	}
+	return m
+}
