@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,8 +25,8 @@ import (
 const (
 	oneHour = time.Hour
 	oneDay  = 24 * time.Hour
-	avery = "10000000000001" // 3 Pages, 4 ad accounts, 2 datasets
-	dana  = "lnk-dana-0001"
+	avery   = "10000000000001" // 3 Pages, 4 ad accounts, 2 datasets
+	dana    = "lnk-dana-0001"
 )
 
 // world is a sub-account with an admin, a sandbox and the service over both.

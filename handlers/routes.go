@@ -22,6 +22,10 @@ func (a *App) Routes() http.Handler {
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
 	r.Get("/static/*", a.staticFiles().ServeHTTP)
+	// Pages without an icon link (the sandbox's) make browsers ask for /favicon.ico.
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	for prefix, h := range a.extra {
 		r.Mount(prefix, h)
 	}
