@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -149,6 +150,44 @@ func BenchmarkLogin(b *testing.B) {
 	for b.Loop() {
 		if got := s.post(b, c, "/login", form); got != http.StatusSeeOther {
 			b.Fatalf("POST /login: %d", got)
+		}
+	}
+}
+
+// benchmarkConnectionsPage measures the connections page of a sub-account with assets
+// assets over 4 connections, as its account admin sees it (every control shown), on
+// SQLite or, with dsn, PostgreSQL; it reports the statements each page runs.
+func benchmarkConnectionsPage(b *testing.B, dsn string, assets int) {
+	s, counter := newCountingSite(b, dsn)
+	bakery := s.subs["Bluebird Bakery"]
+	addConnections(b, s.store, bakery.ID, 4, assets/4)
+	bs := &benchSite{url: s.server.URL, bluebird: bakery.ID}
+	c := bs.client(b, "admin@bluebird.test")
+	path := accountPath(bakery, "/connections")
+	if got := bs.get(b, c, path, false); got != http.StatusOK {
+		b.Fatalf("GET %s: %d", path, got)
+	}
+	b.ReportAllocs()
+	n := counter.count(func() {
+		for b.Loop() {
+			if got := bs.get(b, c, path, false); got != http.StatusOK {
+				b.Fatalf("GET %s: %d", path, got)
+			}
+		}
+	})
+	b.ReportMetric(float64(n)/float64(b.N), "stmts/op")
+}
+
+// BenchmarkConnectionsPageAssets is the connections page with 40 and 400 assets, on SQLite
+// and, when TEST_POSTGRES_DSN is set, PostgreSQL.
+func BenchmarkConnectionsPageAssets(b *testing.B) {
+	dbs := []struct{ name, dsn string }{{"sqlite", ""}}
+	if dsn := os.Getenv(storetest.EnvPostgres); dsn != "" {
+		dbs = append(dbs, struct{ name, dsn string }{"postgres", dsn})
+	}
+	for _, db := range dbs {
+		for _, n := range []int{40, 400} {
+			b.Run(fmt.Sprintf("%s/assets=%d", db.name, n), func(b *testing.B) { benchmarkConnectionsPage(b, db.dsn, n) })
 		}
 	}
 }

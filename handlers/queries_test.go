@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/models/storetest"
+	"github.com/relink/relink/providers"
 )
 
 // The store hides its database handle, so statements are counted below it: on SQLite by a
@@ -61,24 +63,76 @@ func countStatements(t *testing.T) *statementCounter {
 		t.Setenv(storetest.EnvPostgres, postgresCountingProxy(t, dsn, c))
 		return c
 	}
-	// SQLite runs statements prepared through the driver with a trace callback; those the
-	// driver runs with sqlite3_exec (BEGIN, COMMIT, Exec without arguments) are not seen,
-	// which leaves every read a page makes.
+	installSQLiteTrace()
+	return sqliteCounter
+}
+
+// installSQLiteTrace counts, on every SQLite connection opened from now on, each statement
+// in sqliteCounter and in the counter of the connection's database file, if one was
+// registered (countingStore). SQLite runs statements prepared through the driver with a
+// trace callback; those the driver runs with sqlite3_exec (BEGIN, COMMIT, Exec without
+// arguments) are not seen, which leaves every read a page makes.
+func installSQLiteTrace() {
 	sqliteCounterOnce.Do(func() {
 		sqlite3.AutoExtension(func(conn *sqlite3.Conn) error {
+			own := sqliteFileCounter(conn.Filename("main").String())
 			return conn.Trace(sqlite3.TRACE_STMT, func(sqlite3.TraceEvent, any, any) error {
 				sqliteCounter.add()
+				if own != nil {
+					own.add()
+				}
 				return nil
 			})
 		})
 	})
-	return sqliteCounter
+}
+
+// sqliteFileCounters maps a SQLite database file to the counter of the test that opened it.
+var sqliteFileCounters sync.Map // path → *statementCounter
+
+func sqliteFileCounter(path string) *statementCounter {
+	if c, ok := sqliteFileCounters.Load(path); ok {
+		return c.(*statementCounter)
+	}
+	return nil
+}
+
+// countingStore opens a fresh, migrated store (SQLite, or PostgreSQL with dsn) whose
+// statements, and only its, a counter of its own counts: unlike countStatements it can
+// serve tests that run in parallel. The store is closed (and its schema dropped) when tb
+// ends.
+func countingStore(tb testing.TB, dsn string, clock providers.Clock) (*models.Store, *statementCounter) {
+	tb.Helper()
+	ctx := context.Background()
+	c := &statementCounter{}
+	oo := models.OpenOptions{Clock: clock, CheapPasswordHashes: true}
+	if dsn != "" {
+		oo.URL = storetest.PostgresSchema(tb, postgresCountingProxy(tb, dsn, c))
+	} else {
+		installSQLiteTrace()
+		oo.SQLitePath = filepath.Join(tb.TempDir(), "relink.db")
+		sqliteFileCounters.Store(oo.SQLitePath, c)
+		tb.Cleanup(func() { sqliteFileCounters.Delete(oo.SQLitePath) })
+	}
+	store, err := models.Open(ctx, oo)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() { _ = store.Close() })
+	if _, err := store.Migrate(ctx); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	// The counter must see this store's statements: one read, counted, proves it.
+	if n := c.count(func() { _, _ = store.CountUsers(ctx) }); n == 0 {
+		tb.Fatal("the statement counter does not see the store's statements")
+	}
+	return store, c
 }
 
 // postgresCountingProxy forwards loopback connections to the server of dsn, counting each
 // Execute and simple Query message but pgx's "-- ping", and returns a DSN that goes
 // through it. TLS would hide the messages, so the proxied DSN disables it.
-func postgresCountingProxy(t *testing.T, dsn string, c *statementCounter) string {
+func postgresCountingProxy(t testing.TB, dsn string, c *statementCounter) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -237,6 +291,7 @@ func TestPagesRunAFixedNumberOfQueries(t *testing.T) {
 			}
 		}},
 		{name: "connections", path: "/accounts/%d/connections"},
+		{name: "history", path: "/accounts/%d/history"},
 		{name: "switcher search", path: "/switch?q=e", htmx: true, check: func(t *testing.T, p page, _ int) {
 			if p.doc.Find("a.switcher-item").Length() == 0 {
 				t.Error("the switcher found nothing")
