@@ -12,15 +12,23 @@ import (
 	"github.com/relink/relink/models"
 )
 
-// roleUsers adds an agency admin and an agency user to the demo agency of s.
+// roleUsers adds to the demo agency of s an agency admin, an agency user, and an agency
+// user who is also the account admin of Bluebird Bakery.
 func roleUsers(t *testing.T, s *site) {
 	t.Helper()
+	ctx := context.Background()
 	agency := s.subs["Bluebird Bakery"].AgencyID
 	for email, role := range map[string]models.Role{"agency-admin@northwind.test": models.RoleAgencyAdmin,
-		"agency-user@northwind.test": models.RoleAgencyUser} {
-		if _, err := s.store.CreateUser(context.Background(), models.NewUser{Email: email, Name: string(role),
-			Password: demoPassword, Role: role, AgencyID: agency}); err != nil {
+		"agency-user@northwind.test": models.RoleAgencyUser, "agency-user-bakery-admin@northwind.test": models.RoleAgencyUser} {
+		u, err := s.store.CreateUser(ctx, models.NewUser{Email: email, Name: string(role),
+			Password: demoPassword, Role: role, AgencyID: agency})
+		if err != nil {
 			t.Fatal(err)
+		}
+		if email == "agency-user-bakery-admin@northwind.test" {
+			if err := s.store.AddAccountMembership(ctx, u.ID, s.subs["Bluebird Bakery"].ID, models.RoleAccountAdmin); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
@@ -70,6 +78,9 @@ func TestConnectionRoles(t *testing.T) {
 		{name: "agency user", email: "agency-user@northwind.test"},
 		{name: "account user", email: "user@bluebird.test"},
 		{name: "support", email: "support@relink.test"},
+		// Account admin of Bluebird Bakery, and agency user besides: the account admin role
+		// lets them change Bluebird's connections whatever else they hold.
+		{name: "agency user and account admin", email: "agency-user-bakery-admin@northwind.test", manage: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +154,9 @@ func TestConnectionRoles(t *testing.T) {
 			// of their own by the others (anyone else's flow is not theirs to see).
 			flowPath := pending.path
 			if tt.manage && tt.email != "admin@bluebird.test" {
+				if start := b.post(accountPath(bakery, "/connect/meta"), nil); start.status != http.StatusSeeOther {
+					t.Fatalf("Connect: status %d, want 303 for a role that may change connections", start.status)
+				}
 				own := b.connect(bakery, "meta", avery)
 				flowPath = own.path
 			}

@@ -626,6 +626,31 @@ func TestNoTokenLeaks(t *testing.T) {
 	mustReauth(bakery, metaConn, avery)
 	refreshEveryWay(bakery, metaConn, adAccount)
 
+	// Every other fault the sandbox knows, each cleared and recovered from after.
+	everyFault := func(provider, user string, sub models.SubAccountRef, connID, assetID string) {
+		t.Helper()
+		ext := b.get(accountPath(sub, "/connections")).doc.Find(`[data-asset-id="` + assetID + `"] code.ext-id`).Text()
+		for _, name := range sandbox.FaultNames() {
+			req := sandbox.FaultRequest{Provider: provider, User: user, Fault: name}
+			switch name {
+			case "lost_asset_role", sandbox.FaultAccountDisabled, sandbox.FaultTermsRevoked:
+				req.Asset = ext
+			}
+			if err := l.sandbox.Inject(req); err != nil {
+				continue // a fault this provider does not have
+			}
+			refreshEveryWay(sub, connID, assetID)
+			clear(provider, user)
+			b.post(accountPath(sub, "/connections/"+connID+"/refresh"), nil)
+			st := b.get(accountPath(sub, "/connections")).doc.Find(`[data-connection-id="`+connID+`"]`).AttrOr("data-status", "")
+			if st != string(models.StatusHealthy) {
+				mustReauth(sub, connID, user)
+			}
+		}
+		l.snapshot("every " + provider + " fault")
+	}
+	everyFault("meta", avery, bakery, metaConn, adAccount)
+
 	// Choose assets: the form, a smaller choice, an empty one.
 	choices := b.get(accountPath(bakery, "/connections/"+metaConn+"/assets"))
 	form := url.Values{}
@@ -680,6 +705,7 @@ func TestNoTokenLeaks(t *testing.T) {
 		refreshEveryWay(bakery, liConn, liAsset)
 		clear("linkedin", dana)
 	}
+	everyFault("linkedin", dana, bakery, liConn, liAsset)
 	l.snapshot("LinkedIn faults")
 	mustReauth(bakery, liConn, dana)
 	refreshEveryWay(bakery, liConn, liAsset)

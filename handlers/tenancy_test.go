@@ -531,3 +531,43 @@ func connectionsText(rows []models.ConnectionRow) string {
 	}
 	return b.String()
 }
+
+// TestPickerNamesOnlyReachableSubAccounts: the picker and Choose assets say where else an
+// asset is connected, but only among the sub-accounts the user can reach: an account admin
+// of Bluebird Bakery must not learn that Cedar Dental exists, while the agency owner may.
+func TestPickerNamesOnlyReachableSubAccounts(t *testing.T) {
+	t.Parallel()
+	s := newSandboxSite(t)
+	s.signedIn("owner@northwind.test").connectAll(s.subs["Cedar Dental"], "meta", avery)
+	bakery := s.subs["Bluebird Bakery"]
+	tests := []struct {
+		email   string
+		mayName bool
+	}{
+		{email: "owner@northwind.test", mayName: true},
+		{email: "admin@bluebird.test", mayName: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.email, func(t *testing.T) {
+			b := s.signedIn(tt.email)
+			picker := b.connect(bakery, "meta", avery)
+			named := strings.Contains(picker.body, "Cedar Dental")
+			if named != tt.mayName {
+				t.Errorf("the picker names Cedar Dental: %v, want %v (%s)", named, tt.mayName,
+					strings.TrimSpace(picker.doc.Find(`[data-testid="picker-elsewhere"]`).First().Text()))
+			}
+			if tt.mayName && picker.doc.Find(`[data-testid="picker-elsewhere"]`).Length() == 0 {
+				t.Errorf("the picker does not say the assets are connected elsewhere")
+			}
+		})
+	}
+	// Choose assets of a saved connection says the same.
+	admin := s.signedIn("admin@bluebird.test")
+	page := admin.connectAll(bakery, "meta", avery)
+	id := page.doc.Find(`[data-testid="connection"]`).AttrOr("data-connection-id", "")
+	choices := admin.get(accountPath(bakery, "/connections/"+id+"/assets"))
+	if choices.status != http.StatusOK || strings.Contains(choices.body, "Cedar Dental") {
+		t.Errorf("Choose assets (status %d) names Cedar Dental to Bluebird's account admin: %s", choices.status,
+			strings.TrimSpace(choices.doc.Find(`[data-testid="picker-elsewhere"]`).First().Text()))
+	}
+}
