@@ -80,7 +80,8 @@ type Choice struct {
 	New bool
 	// Unreachable is set for an asset the connection had but the provider no longer returns.
 	Unreachable bool
-	// Elsewhere names the other sub-accounts of the agency where it is connected.
+	// Elsewhere names the other sub-accounts of the agency where it is connected, those the
+	// viewer can reach.
 	Elsewhere []string
 }
 
@@ -167,7 +168,7 @@ func (s *Service) Pending(ctx context.Context, t Tenant, userID, flowID int64) (
 		return Picker{}, err
 	}
 	for i := range pk.Choices {
-		pk.Choices[i].Elsewhere = elsewhere[pk.Choices[i].Asset.ExternalID]
+		pk.Choices[i].Elsewhere = t.visible(elsewhere[pk.Choices[i].Asset.ExternalID])
 	}
 	sortChoices(pk.Choices)
 	return pk, nil
@@ -196,7 +197,7 @@ func (s *Service) Choices(ctx context.Context, t Tenant, connectionID int64) (Pi
 		return Picker{}, err
 	}
 	for i := range pk.Choices {
-		pk.Choices[i].Elsewhere = elsewhere[pk.Choices[i].Asset.ExternalID]
+		pk.Choices[i].Elsewhere = t.visible(elsewhere[pk.Choices[i].Asset.ExternalID])
 	}
 	sortChoices(pk.Choices)
 	return pk, nil

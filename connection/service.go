@@ -58,6 +58,23 @@ type Tenant struct {
 	Actor        Actor
 	// RequestID ties history events to the request or job that caused them.
 	RequestID string
+	// Viewer is the signed-in person the answer is for: other sub-accounts are named to
+	// them only when they can reach them. Nil (jobs) names none.
+	Viewer *models.Principal
+}
+
+// visible are the names of the sub-accounts among refs that t's viewer can reach.
+func (t Tenant) visible(refs []models.SubAccountRef) []string {
+	if t.Viewer == nil {
+		return nil
+	}
+	var names []string
+	for _, r := range refs {
+		if _, ok := t.Viewer.RoleIn(r); ok {
+			names = append(names, r.Name)
+		}
+	}
+	return names
 }
 
 // Config is what the service is built from.

@@ -77,9 +77,13 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	viewer, err := store.LoadPrincipal(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &world{t: t, ctx: ctx, store: store, sb: sb, ts: srv, svc: svc, user: u.ID,
-		tenant: connection.Tenant{AgencyID: ag.ID, SubAccountID: bakery.ID, Actor: connection.UserActor(u.ID)},
-		other:  connection.Tenant{AgencyID: ag.ID, SubAccountID: florist.ID, Actor: connection.UserActor(u.ID)}}
+		tenant: connection.Tenant{AgencyID: ag.ID, SubAccountID: bakery.ID, Actor: connection.UserActor(u.ID), Viewer: &viewer},
+		other:  connection.Tenant{AgencyID: ag.ID, SubAccountID: florist.ID, Actor: connection.UserActor(u.ID), Viewer: &viewer}}
 }
 
 // authorize runs a flow up to the picker for the provider user and returns its id.

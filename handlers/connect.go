@@ -105,11 +105,11 @@ func (a *App) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The user started this flow, but may have lost the sub-account or their admin role
 	// since: then it is as unknown to them as any other sub-account.
-	ref, role, rerr := a.store.SubAccountFor(r.Context(), *p, flow.SubAccountID)
+	ref, _, rerr := a.store.SubAccountFor(r.Context(), *p, flow.SubAccountID)
 	if rerr != nil {
 		return rerr
 	}
-	if !canManage(role) {
+	if !p.CanManage(ref) {
 		return errNotFound(nil)
 	}
 	label := connection.ProviderLabel(flow.Provider)
@@ -132,7 +132,8 @@ func (a *App) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return fail("error", providerFailure(label, err))
 	}
-	t := connection.Tenant{AgencyID: ref.AgencyID, SubAccountID: ref.ID, Actor: connection.UserActor(p.User.ID), RequestID: RequestID(r.Context())}
+	t := connection.Tenant{AgencyID: ref.AgencyID, SubAccountID: ref.ID, Actor: connection.UserActor(p.User.ID),
+		RequestID: RequestID(r.Context()), Viewer: p}
 	if err = a.conns.Authorize(r.Context(), t, flow, gu); err != nil {
 		if providers.IsCanceled(err) {
 			return err

@@ -12,12 +12,6 @@ import (
 	"github.com/relink/relink/views/pages"
 )
 
-// canManage reports whether role may connect, choose assets, refresh, reauthenticate and
-// disconnect; everyone else who reaches the sub-account reads.
-func canManage(role models.Role) bool {
-	return role == models.RoleAccountAdmin || role == models.RoleAgencyAdmin || role == models.RoleAgencyOwner
-}
-
 // requireManage refuses the connection actions to read-only roles (support, account and
 // agency users) with 403; they never see the buttons.
 func (a *App) requireManage(next http.Handler) http.Handler {
@@ -26,7 +20,7 @@ func (a *App) requireManage(next http.Handler) http.Handler {
 			a.renderError(w, r, errSupportReadOnly)
 			return
 		}
-		if t := tenantFrom(r.Context()); t == nil || !canManage(t.Role) {
+		if t := tenantFrom(r.Context()); t == nil || !t.Manage {
 			a.renderError(w, r, errForbidden("Your role in this sub-account can see its connections but not change them. Ask an account admin or an agency admin."))
 			return
 		}
@@ -43,7 +37,7 @@ func serviceTenant(r *http.Request) connection.Tenant {
 	t := tenantFrom(r.Context())
 	p := principalFrom(r.Context())
 	return connection.Tenant{AgencyID: t.SubAccount.AgencyID, SubAccountID: t.SubAccount.ID,
-		Actor: connection.UserActor(p.User.ID), RequestID: RequestID(r.Context())}
+		Actor: connection.UserActor(p.User.ID), RequestID: RequestID(r.Context()), Viewer: p}
 }
 
 // providerInfos are the providers the sub-account can connect, in the service's order.
@@ -84,7 +78,7 @@ func (a *App) connectionsView(ctx context.Context, t *Tenant) (pages.Connections
 	if err != nil {
 		return pages.ConnectionsView{}, err
 	}
-	manage := canManage(t.Role) && a.conns != nil
+	manage := t.Manage && a.conns != nil
 	now := a.store.Now()
 	v := pages.ConnectionsView{SubAccount: t.SubAccount, Role: t.Role, CanManage: manage, Providers: a.providerInfos(), Now: now}
 	byConn := map[int64][]models.Asset{}

@@ -20,6 +20,8 @@ const (
 type Tenant struct {
 	SubAccount models.SubAccountRef
 	Role       models.Role
+	// Manage says the user may change the sub-account's connections (models.Principal.CanManage).
+	Manage bool
 }
 
 // requestInfo is what the request log line needs from further down the chain. It is a

@@ -208,6 +208,6 @@ func (a *App) loadTenant(next http.Handler) http.Handler {
 			a.renderError(w, r, toError(err))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(withTenant(r.Context(), &Tenant{SubAccount: ref, Role: role})))
+		next.ServeHTTP(w, r.WithContext(withTenant(r.Context(), &Tenant{SubAccount: ref, Role: role, Manage: p.CanManage(ref)})))
 	})
 }

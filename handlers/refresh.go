@@ -57,7 +57,7 @@ func (a *App) refreshAsset(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	row := assetRow(t, conn, asset, canManage(t.Role), a.store.Now())
+	row := assetRow(t, conn, asset, t.Manage, a.store.Now())
 	row.Outcome, row.OutcomeKind = outcome, kind
 	a.render(w, r, http.StatusOK, pages.AssetRowView(row))
 	return nil

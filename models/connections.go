@@ -138,20 +138,20 @@ func (s *Store) SaveAsset(ctx context.Context, subAccountID int64, a *Asset) err
 	return nil
 }
 
-// ConnectedElsewhere returns, for each external id in ids, the names of the other
-// sub-accounts of agency agencyID where an asset with that id is chosen on a live
-// connection, in one statement.
-func (s *Store) ConnectedElsewhere(ctx context.Context, agencyID, subAccountID int64, ids []string) (map[string][]string, error) {
-	out := map[string][]string{}
+// ConnectedElsewhere returns, for each external id in ids, the other sub-accounts of
+// agency agencyID where an asset with that id is chosen on a live connection, in one
+// statement. Callers show a person only those they can reach (Principal.RoleIn).
+func (s *Store) ConnectedElsewhere(ctx context.Context, agencyID, subAccountID int64, ids []string) (map[string][]SubAccountRef, error) {
+	out := map[string][]SubAccountRef{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var rows []struct {
 		ExternalID string
-		Name       string
+		SubAccountRef
 	}
 	err := s.db.WithContext(ctx).Table("assets").
-		Select("DISTINCT assets.external_id, sub_accounts.name").
+		Select("DISTINCT assets.external_id, sub_accounts.id, sub_accounts.name, sub_accounts.agency_id").
 		Joins("JOIN sub_accounts ON sub_accounts.id = assets.sub_account_id").
 		Joins("JOIN connections ON connections.id = assets.connection_id").
 		Where("sub_accounts.agency_id = ? AND assets.sub_account_id <> ? AND assets.selected AND assets.missing_since IS NULL AND connections.status <> ? AND assets.external_id IN ?",
@@ -161,7 +161,7 @@ func (s *Store) ConnectedElsewhere(ctx context.Context, agencyID, subAccountID i
 		return nil, dbError("find assets connected elsewhere", err)
 	}
 	for _, r := range rows {
-		out[r.ExternalID] = append(out[r.ExternalID], r.Name)
+		out[r.ExternalID] = append(out[r.ExternalID], r.SubAccountRef)
 	}
 	return out, nil
 }

@@ -31,6 +31,20 @@ func (p Principal) RoleIn(sa SubAccountRef) (Role, bool) {
 	return best, ok
 }
 
+// CanManage reports whether p may change sub-account sa's connections (connect, choose
+// assets, refresh, reauthenticate, disconnect): as an account admin of it, or an admin or
+// owner of its agency. Unlike RoleIn it weighs every role p holds there, so an agency user
+// who is also the sub-account's admin manages it.
+func (p Principal) CanManage(sa SubAccountRef) bool {
+	if p.IsSupport() {
+		return false
+	}
+	if r, ok := p.AgencyRoles[sa.AgencyID]; ok && (r == RoleAgencyOwner || r == RoleAgencyAdmin) {
+		return true
+	}
+	return p.AccountRoles[sa.ID] == RoleAccountAdmin
+}
+
 // HomeRole is the role shown outside any one sub-account: support, the widest agency role,
 // or the widest sub-account role; empty for a user with no membership.
 func (p Principal) HomeRole() Role {
