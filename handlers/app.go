@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,6 +20,7 @@ import (
 	"github.com/relink/relink/connection"
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/oauth"
+	"github.com/relink/relink/providers"
 )
 
 // Config is what the web layer is built from.
@@ -45,6 +47,10 @@ type Config struct {
 	// connections page is read-only and offers no Connect.
 	Connections *connection.Service
 	Flows       *oauth.Flows
+	// SessionClock times sign-in sessions; the wall clock when nil. Everything else reads the
+	// store's clock, which is the sandbox's in sandbox mode: advancing that one by 60 days to
+	// watch a token expire must not sign everyone out.
+	SessionClock providers.Clock
 }
 
 // LoginLimits bound how often sign-in may be tried and how many passwords are checked at once.
@@ -99,6 +105,7 @@ type App struct {
 	extra          map[string]http.Handler
 	conns          *connection.Service
 	flows          *oauth.Flows
+	wall           providers.Clock
 }
 
 // New builds the web application.
@@ -132,6 +139,7 @@ func New(cfg Config) (*App, error) {
 		extra:          cfg.Extra,
 		conns:          cfg.Connections,
 		flows:          cfg.Flows,
+		wall:           cmp.Or[providers.Clock](cfg.SessionClock, providers.SystemClock{}),
 	}, nil
 }
 

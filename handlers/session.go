@@ -54,7 +54,7 @@ func (a *App) session(r *http.Request) *sessions.Session {
 // and signing out ends it for good. The browser's previous session ends, so that a copy of
 // its cookie stops working too.
 func (a *App) startSession(w http.ResponseWriter, r *http.Request, userID int64) error {
-	now := time.Now()
+	now := a.wall.Now()
 	s := a.session(r)
 	if old, _ := s.Values[sessID].(string); old != "" {
 		if err := a.store.RevokeSession(r.Context(), old, now); err != nil {
@@ -79,7 +79,7 @@ func (a *App) startSession(w http.ResponseWriter, r *http.Request, userID int64)
 func (a *App) endSession(w http.ResponseWriter, r *http.Request, goodbye *components.Flash) error {
 	s := a.session(r)
 	if id, _ := s.Values[sessID].(string); id != "" {
-		if err := a.store.RevokeSession(r.Context(), id, time.Now()); err != nil {
+		if err := a.store.RevokeSession(r.Context(), id, a.wall.Now()); err != nil {
 			return err
 		}
 	}
@@ -100,7 +100,7 @@ func (a *App) currentPrincipal(r *http.Request) (models.Principal, bool, error) 
 	if id == "" {
 		return models.Principal{}, false, nil
 	}
-	p, err := a.store.PrincipalForSession(r.Context(), id, time.Now())
+	p, err := a.store.PrincipalForSession(r.Context(), id, a.wall.Now())
 	if errors.Is(err, models.ErrNotFound) {
 		return models.Principal{}, false, nil
 	}
