@@ -163,12 +163,8 @@ func (s *Service) Pending(ctx context.Context, t Tenant, userID, flowID int64) (
 			pk.Lost = append(pk.Lost, a)
 		}
 	}
-	elsewhere, err := s.store.ConnectedElsewhere(ctx, t.AgencyID, t.SubAccountID, ids)
-	if err != nil {
+	if err := s.markElsewhere(ctx, t, ids, pk.Choices); err != nil {
 		return Picker{}, err
-	}
-	for i := range pk.Choices {
-		pk.Choices[i].Elsewhere = t.visible(elsewhere[pk.Choices[i].Asset.ExternalID])
 	}
 	sortChoices(pk.Choices)
 	return pk, nil
@@ -192,15 +188,24 @@ func (s *Service) Choices(ctx context.Context, t Tenant, connectionID int64) (Pi
 		pk.Choices = append(pk.Choices, Choice{Key: Key(a.Kind, a.ExternalID), Asset: providerAsset(a),
 			Selected: a.Selected, Unreachable: a.MissingSince != nil})
 	}
-	elsewhere, err := s.store.ConnectedElsewhere(ctx, t.AgencyID, t.SubAccountID, ids)
-	if err != nil {
+	if err := s.markElsewhere(ctx, t, ids, pk.Choices); err != nil {
 		return Picker{}, err
-	}
-	for i := range pk.Choices {
-		pk.Choices[i].Elsewhere = t.visible(elsewhere[pk.Choices[i].Asset.ExternalID])
 	}
 	sortChoices(pk.Choices)
 	return pk, nil
+}
+
+// markElsewhere names, on each choice, the other sub-accounts of the agency (those t's
+// viewer can reach) where the same asset is connected; ids are the choices' external ids.
+func (s *Service) markElsewhere(ctx context.Context, t Tenant, ids []string, cs []Choice) error {
+	elsewhere, err := s.store.ConnectedElsewhere(ctx, t.AgencyID, t.SubAccountID, ids)
+	if err != nil {
+		return err
+	}
+	for i := range cs {
+		cs[i].Elsewhere = t.visible(elsewhere[cs[i].Asset.ExternalID])
+	}
+	return nil
 }
 
 func sortChoices(cs []Choice) {

@@ -61,15 +61,7 @@ func (s *Service) RefreshAsset(ctx context.Context, t Tenant, assetID int64) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	conn, err := s.store.Connection(ctx, t.SubAccountID, asset.ConnectionID)
-	if err != nil {
-		return Result{}, err
-	}
-	p, err := s.provider(conn.Provider)
-	if err != nil {
-		return Result{}, err
-	}
-	tok, err := s.token(conn)
+	conn, p, tok, err := s.open(ctx, t, asset.ConnectionID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -127,15 +119,7 @@ func (s *Service) RefreshAsset(ctx context.Context, t Tenant, assetID int64) (Re
 // re-checks the token's validity, expiry and scopes. New assets are kept unchosen (Choose
 // assets offers them); assets no longer returned are flagged, not deleted.
 func (s *Service) RefreshAll(ctx context.Context, t Tenant, connectionID int64) (Result, error) {
-	conn, err := s.store.Connection(ctx, t.SubAccountID, connectionID)
-	if err != nil {
-		return Result{}, err
-	}
-	p, err := s.provider(conn.Provider)
-	if err != nil {
-		return Result{}, err
-	}
-	tok, err := s.token(conn)
+	conn, p, tok, err := s.open(ctx, t, connectionID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -228,6 +212,21 @@ func (s *Service) RefreshAll(ctx context.Context, t Tenant, connectionID int64) 
 	}
 	res.Connection = conn
 	return res, nil
+}
+
+// open loads a connection of t's sub-account with its provider and its token in clear,
+// for a call to the provider.
+func (s *Service) open(ctx context.Context, t Tenant, connectionID int64) (models.Connection, providers.Provider, providers.Token, error) {
+	conn, err := s.store.Connection(ctx, t.SubAccountID, connectionID)
+	if err != nil {
+		return conn, nil, providers.Token{}, err
+	}
+	p, err := s.provider(conn.Provider)
+	if err != nil {
+		return conn, nil, providers.Token{}, err
+	}
+	tok, err := s.token(conn)
+	return conn, p, tok, err
 }
 
 // recovered marks a connection healthy after a provider call with its token succeeded, and

@@ -163,8 +163,8 @@ func (a *App) pickerPage(w http.ResponseWriter, r *http.Request) error {
 	return a.renderPicker(w, r, http.StatusOK, "")
 }
 
+// renderPicker shows the picker of the flow in the URL.
 func (a *App) renderPicker(w http.ResponseWriter, r *http.Request, status int, problem string) error {
-	t := tenantFrom(r.Context())
 	flowID, err := idParam(r, "flowID")
 	if err != nil {
 		return err
@@ -173,13 +173,7 @@ func (a *App) renderPicker(w http.ResponseWriter, r *http.Request, status int, p
 	if err != nil {
 		return a.flowGone(w, r, err)
 	}
-	page, err := a.page(w, r, "Choose assets", "connections")
-	if err != nil {
-		return err
-	}
-	a.render(w, r, status, pages.Picker(page, pages.PickerView{SubAccount: t.SubAccount, Picker: pk,
-		Action: templ.SafeURL(r.URL.Path), Cancel: templ.SafeURL(connectionsURL(t.SubAccount.ID)), Error: problem}))
-	return nil
+	return a.showPicker(w, r, status, pk, problem)
 }
 
 // flowGone answers a picker whose flow expired or was already saved with the connections
@@ -205,10 +199,10 @@ func (a *App) pickerSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return &Error{Status: http.StatusBadRequest, Title: "Bad request", Message: "The form could not be read.", Err: err}
+	chosen, err := chosenAssets(r)
+	if err != nil {
+		return err
 	}
-	chosen := r.PostForm["asset"]
 	if len(chosen) == 0 {
 		return a.renderPicker(w, r, http.StatusUnprocessableEntity, "Choose at least one Page or ad account to connect, or click Cancel.")
 	}
@@ -229,8 +223,8 @@ func (a *App) chooseAssetsPage(w http.ResponseWriter, r *http.Request) error {
 	return a.renderChoices(w, r, http.StatusOK, "")
 }
 
+// renderChoices shows the picker of the connection in the URL.
 func (a *App) renderChoices(w http.ResponseWriter, r *http.Request, status int, problem string) error {
-	t := tenantFrom(r.Context())
 	conn, err := a.connectionParam(r)
 	if err != nil {
 		return err
@@ -239,13 +233,7 @@ func (a *App) renderChoices(w http.ResponseWriter, r *http.Request, status int, 
 	if err != nil {
 		return err
 	}
-	page, err := a.page(w, r, "Choose assets", "connections")
-	if err != nil {
-		return err
-	}
-	a.render(w, r, status, pages.Picker(page, pages.PickerView{SubAccount: t.SubAccount, Picker: pk,
-		Action: templ.SafeURL(r.URL.Path), Cancel: templ.SafeURL(connectionsURL(t.SubAccount.ID)), Error: problem}))
-	return nil
+	return a.showPicker(w, r, status, pk, problem)
 }
 
 // chooseAssetsSubmit saves a new choice of assets for a connection.
@@ -255,10 +243,10 @@ func (a *App) chooseAssetsSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return &Error{Status: http.StatusBadRequest, Title: "Bad request", Message: "The form could not be read.", Err: err}
+	chosen, err := chosenAssets(r)
+	if err != nil {
+		return err
 	}
-	chosen := r.PostForm["asset"]
 	if len(chosen) == 0 {
 		return a.renderChoices(w, r, http.StatusUnprocessableEntity, "Choose at least one asset. To stop using this connection altogether, disconnect it.")
 	}
@@ -272,6 +260,26 @@ func (a *App) chooseAssetsSubmit(w http.ResponseWriter, r *http.Request) error {
 	a.addFlash(w, r, "success", "Saved the choice of assets.")
 	http.Redirect(w, r, connectionsURL(t.SubAccount.ID)+fmt.Sprintf("#connection-%d", conn.ID), http.StatusSeeOther)
 	return nil
+}
+
+// showPicker renders the asset picker, posting back to the page's own URL.
+func (a *App) showPicker(w http.ResponseWriter, r *http.Request, status int, pk connection.Picker, problem string) error {
+	t := tenantFrom(r.Context())
+	page, err := a.page(w, r, "Choose assets", "connections")
+	if err != nil {
+		return err
+	}
+	a.render(w, r, status, pages.Picker(page, pages.PickerView{SubAccount: t.SubAccount, Picker: pk,
+		Action: templ.SafeURL(r.URL.Path), Cancel: templ.SafeURL(connectionsURL(t.SubAccount.ID)), Error: problem}))
+	return nil
+}
+
+// chosenAssets reads the keys of the assets ticked in the picker.
+func chosenAssets(r *http.Request) ([]string, error) {
+	if err := r.ParseForm(); err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Title: "Bad request", Message: "The form could not be read.", Err: err}
+	}
+	return r.PostForm["asset"], nil
 }
 
 // idParam reads a positive id from the URL; anything else is a 404.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/models/storetest"
 	"github.com/relink/relink/providers"
@@ -20,7 +21,7 @@ import (
 func newCountingSite(tb testing.TB, dsn string) (*site, *statementCounter) {
 	tb.Helper()
 	var c *statementCounter
-	s := buildCustomSite(tb, customSite{openStore: func(tb testing.TB, clock *sandbox.Clock) *models.Store {
+	s := buildSite(tb, siteOptions{sandbox: true, limits: handlers.LoginLimits{PerIP: 1 << 30, PerEmail: 1 << 30}, openStore: func(tb testing.TB, clock *sandbox.Clock) *models.Store {
 		store, counter := countingStore(tb, dsn, clock)
 		c = counter
 		return store

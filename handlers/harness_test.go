@@ -70,58 +70,78 @@ type siteOptions struct {
 	limits handlers.LoginLimits
 	// sandbox mounts the provider sandbox and wires the connection service to it.
 	sandbox bool
+	// openStore opens the store on the sandbox's clock; storetest.Open when nil.
+	openStore func(tb testing.TB, clock *sandbox.Clock) *models.Store
+	// log receives the app's and the connection service's log (text lines, debug level
+	// and up); testLogger's when nil.
+	log io.Writer
+	// providerTransport carries the providers' calls to the sandbox; the default when nil.
+	providerTransport http.RoundTripper
 }
 
-func buildSite(t *testing.T, o siteOptions) *site {
-	t.Helper()
+// buildSite serves Relink on a fresh database with the demo agency and a rival agency; tb
+// may be a benchmark, whose site has no t and so no browser.
+func buildSite(tb testing.TB, o siteOptions) *site {
+	tb.Helper()
 	ctx := context.Background()
-	var (
-		sb        *sandbox.Sandbox
-		clock     = sandbox.NewFrozenClock(sandboxtest.Epoch)
-		storeOpts storetest.Options
-	)
+	clock := sandbox.NewFrozenClock(sandboxtest.Epoch)
+	var storeOpts storetest.Options
 	if o.sandbox {
 		storeOpts.Clock = clock
 	}
-	store := storetest.Open(t, storeOpts)
+	var store *models.Store
+	if o.openStore != nil {
+		store = o.openStore(tb, clock)
+	} else {
+		store = storetest.Open(tb, storeOpts)
+	}
 	if _, err := store.SeedDemo(ctx, demoPassword); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	rival, err := store.CreateAgency(ctx, "Rival Agency")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if _, err := store.CreateSubAccount(ctx, rival.ID, rivalSubAccount); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	cfg := testConfig(store)
 	cfg.LoginLimits = o.limits
+	if o.log != nil {
+		w := o.log
+		if os.Getenv("RELINK_TEST_LOG") != "" {
+			w = io.MultiWriter(w, os.Stderr)
+		}
+		cfg.Log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	// The server starts before the app exists: the providers need its URL.
 	var app http.Handler = http.NotFoundHandler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { app.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
+	tb.Cleanup(srv.Close)
+	var sb *sandbox.Sandbox
 	if o.sandbox {
 		sb = sandbox.New(sandbox.Options{Clock: clock, AppBaseURL: srv.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		cfg.Extra = map[string]http.Handler{sb.Prefix(): sb}
-		cfg.Connections, cfg.Flows = testConnections(t, store, sb, srv.URL)
+		cfg.Connections, cfg.Flows = testConnections(tb, store, sb, srv.URL, cfg.Log, o.providerTransport)
 	}
 	a, err := handlers.New(cfg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	app = a.Routes()
+	t, _ := tb.(*testing.T)
 	s := &site{t: t, store: store, server: srv, subs: map[string]models.SubAccountRef{}, sandbox: sb}
 	support, err := store.UserByEmail(ctx, "support@relink.test")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	p, err := store.LoadPrincipal(ctx, support.ID)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	all, err := store.SearchSubAccounts(ctx, p, "", 100)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	for _, r := range all.Results {
 		s.subs[r.Name] = r

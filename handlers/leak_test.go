@@ -9,11 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -21,111 +18,10 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/relink/relink/connection"
 	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models"
-	"github.com/relink/relink/models/storetest"
-	"github.com/relink/relink/oauth"
-	"github.com/relink/relink/providers"
-	"github.com/relink/relink/providers/linkedin"
-	"github.com/relink/relink/providers/meta"
 	"github.com/relink/relink/providers/sandbox"
-	"github.com/relink/relink/providers/sandbox/sandboxtest"
 )
-
-// customSite varies a sandbox site in what buildSite keeps fixed: where the app's log
-// goes, which store it runs on and how the providers reach the sandbox.
-type customSite struct {
-	// openStore opens the store on the sandbox's clock; storetest.Open when nil.
-	openStore func(tb testing.TB, clock *sandbox.Clock) *models.Store
-	// log receives the app's and the connection service's log (text lines, debug level
-	// and up); testLogger's when nil.
-	log io.Writer
-	// providerTransport carries the providers' calls to the sandbox; the default when nil.
-	providerTransport http.RoundTripper
-}
-
-// buildCustomSite is buildSite with the sandbox, varied by o; tb may be a benchmark, whose
-// site has no t and so no browser.
-func buildCustomSite(tb testing.TB, o customSite) *site {
-	tb.Helper()
-	ctx := context.Background()
-	clock := sandbox.NewFrozenClock(sandboxtest.Epoch)
-	var store *models.Store
-	if o.openStore != nil {
-		store = o.openStore(tb, clock)
-	} else {
-		store = storetest.Open(tb, storetest.Options{Clock: clock})
-	}
-	if _, err := store.SeedDemo(ctx, demoPassword); err != nil {
-		tb.Fatal(err)
-	}
-	rival, err := store.CreateAgency(ctx, "Rival Agency")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := store.CreateSubAccount(ctx, rival.ID, rivalSubAccount); err != nil {
-		tb.Fatal(err)
-	}
-	cfg := testConfig(store)
-	log := testLogger()
-	if o.log != nil {
-		w := o.log
-		if os.Getenv("RELINK_TEST_LOG") != "" {
-			w = io.MultiWriter(w, os.Stderr)
-		}
-		log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	cfg.Log = log
-	cfg.LoginLimits = handlers.LoginLimits{PerIP: 1 << 30, PerEmail: 1 << 30}
-	var app http.Handler = http.NotFoundHandler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { app.ServeHTTP(w, r) }))
-	tb.Cleanup(srv.Close)
-	sb := sandbox.New(sandbox.Options{Clock: clock, AppBaseURL: srv.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	cfg.Extra = map[string]http.Handler{sb.Prefix(): sb}
-
-	cipher, err := models.NewCipher([]byte(strings.Repeat("t", 32)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	// As testConnections wires them, with the providers' transport o's.
-	mc, lc := sb.MetaConfig(srv.URL), sb.LinkedInConfig(srv.URL)
-	mc.Limits = store.ProviderLimits("meta")
-	if o.providerTransport != nil {
-		mc.HTTPClient = &http.Client{Transport: o.providerTransport}
-		lc.HTTPClient = &http.Client{Transport: o.providerTransport}
-	}
-	provs := []providers.Provider{meta.New(mc), linkedin.New(lc)}
-	if cfg.Connections, err = connection.New(connection.Config{Store: store, Cipher: cipher, Providers: provs, Log: log}); err != nil {
-		tb.Fatal(err)
-	}
-	if cfg.Flows, err = oauth.New(oauth.Config{Store: store, Providers: provs}); err != nil {
-		tb.Fatal(err)
-	}
-	a, err := handlers.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	app = a.Routes()
-	t, _ := tb.(*testing.T)
-	s := &site{t: t, store: store, server: srv, subs: map[string]models.SubAccountRef{}, sandbox: sb}
-	support, err := store.UserByEmail(ctx, "support@relink.test")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p, err := store.LoadPrincipal(ctx, support.ID)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	all, err := store.SearchSubAccounts(ctx, p, "", 100)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, r := range all.Results {
-		s.subs[r.Name] = r
-	}
-	return s
-}
 
 // syncBuffer is a log destination safe for the server's goroutines.
 type syncBuffer struct {
@@ -458,7 +354,7 @@ type leakSite struct {
 func newLeakSite(t *testing.T) *leakSite {
 	t.Helper()
 	l := &leakSite{log: &syncBuffer{}, secrets: &secrets{}, hay: &haystack{}}
-	l.site = buildCustomSite(t, customSite{log: l.log,
+	l.site = buildSite(t, siteOptions{sandbox: true, limits: handlers.LoginLimits{PerIP: 1 << 30, PerEmail: 1 << 30}, log: l.log,
 		providerTransport: &providerWire{base: http.DefaultTransport, secrets: l.secrets}})
 	return l
 }

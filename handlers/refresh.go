@@ -26,19 +26,10 @@ func (a *App) refreshAsset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.conns.RefreshAsset(r.Context(), serviceTenant(r), id)
-	outcome, kind := "", "ok"
-	switch {
-	case errors.Is(err, connection.ErrBusy):
-		outcome, kind = "Already refreshing: the result shows in a moment.", "warn"
-	case errors.Is(err, connection.ErrDisconnected):
-		outcome, kind = "This connection is disconnected: connect it again to refresh.", "warn"
-	case err != nil:
+	res, refreshErr := a.conns.RefreshAsset(r.Context(), serviceTenant(r), id)
+	outcome, kind, err := refreshOutcome(res, refreshErr, "Updated just now")
+	if err != nil {
 		return err
-	case res.Problem != nil:
-		outcome, kind = problemText(res.Connection, res.Problem)
-	default:
-		outcome = "Updated just now"
 	}
 	if !isHTMX(r) {
 		a.addFlash(w, r, flashKind(kind), outcome)
@@ -49,7 +40,7 @@ func (a *App) refreshAsset(w http.ResponseWriter, r *http.Request) error {
 		return a.renderCard(w, r, res.Connection.ID, outcome, kind)
 	}
 	asset, conn := res.Asset, res.Connection
-	if err != nil { // busy or disconnected: show the row as stored
+	if refreshErr != nil { // busy or disconnected: show the row as stored
 		if asset, err = a.store.Asset(r.Context(), t.SubAccount.ID, id); err != nil {
 			return err
 		}
@@ -72,18 +63,9 @@ func (a *App) refreshAll(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := a.conns.RefreshAll(r.Context(), serviceTenant(r), conn.ID)
-	outcome, kind := "", "ok"
-	switch {
-	case errors.Is(err, connection.ErrBusy):
-		outcome, kind = "Already refreshing: the result shows in a moment.", "warn"
-	case errors.Is(err, connection.ErrDisconnected):
-		outcome, kind = "This connection is disconnected: connect it again to refresh.", "warn"
-	case err != nil:
+	outcome, kind, err := refreshOutcome(res, err, fmt.Sprintf("Refreshed %d assets and checked the permissions just now.", res.Refreshed))
+	if err != nil {
 		return err
-	case res.Problem != nil:
-		outcome, kind = problemText(res.Connection, res.Problem)
-	default:
-		outcome = fmt.Sprintf("Refreshed %d assets and checked the permissions just now.", res.Refreshed)
 	}
 	if !isHTMX(r) {
 		a.addFlash(w, r, flashKind(kind), outcome)
@@ -91,6 +73,23 @@ func (a *App) refreshAll(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return a.renderCard(w, r, conn.ID, outcome, kind)
+}
+
+// refreshOutcome says how a refresh went, and how seriously ("ok", "warn", "error"); ok is
+// the words for fresh data saved. An error it does not explain is returned.
+func refreshOutcome(res connection.Result, err error, ok string) (string, string, error) {
+	switch {
+	case errors.Is(err, connection.ErrBusy):
+		return "Already refreshing: the result shows in a moment.", "warn", nil
+	case errors.Is(err, connection.ErrDisconnected):
+		return "This connection is disconnected: connect it again to refresh.", "warn", nil
+	case err != nil:
+		return "", "", err
+	case res.Problem != nil:
+		text, kind := problemText(res.Connection, res.Problem)
+		return text, kind, nil
+	}
+	return ok, "ok", nil
 }
 
 // renderCard answers htmx with a connection's card as stored now, swapped in place of the

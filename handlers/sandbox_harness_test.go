@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,17 +28,21 @@ const (
 )
 
 // testConnections is the connection service and OAuth flows over the sandbox, as serve
-// wires them, with a fixed token key.
-func testConnections(t *testing.T, store *models.Store, sb *sandbox.Sandbox, base string) (*connection.Service, *oauth.Flows) {
+// wires them, with a fixed token key; transport, when not nil, carries the providers' calls.
+func testConnections(t testing.TB, store *models.Store, sb *sandbox.Sandbox, base string, log *slog.Logger, transport http.RoundTripper) (*connection.Service, *oauth.Flows) {
 	t.Helper()
 	cipher, err := models.NewCipher([]byte(strings.Repeat("t", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc := sb.MetaConfig(base)
+	mc, lc := sb.MetaConfig(base), sb.LinkedInConfig(base)
 	mc.Limits = store.ProviderLimits("meta")
-	provs := []providers.Provider{meta.New(mc), linkedin.New(sb.LinkedInConfig(base))}
-	svc, err := connection.New(connection.Config{Store: store, Cipher: cipher, Providers: provs})
+	if transport != nil {
+		mc.HTTPClient = &http.Client{Transport: transport}
+		lc.HTTPClient = &http.Client{Transport: transport}
+	}
+	provs := []providers.Provider{meta.New(mc), linkedin.New(lc)}
+	svc, err := connection.New(connection.Config{Store: store, Cipher: cipher, Providers: provs, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
