@@ -182,9 +182,6 @@ func (f *Flows) Complete(w http.ResponseWriter, r *http.Request, provider string
 		if pe, ok := providers.AsError(err); ok && pe.Detail == providers.DetailLoginCanceled {
 			return fl, goth.User{}, ErrCanceled
 		}
-		if r.URL.Query().Get("error") != "" {
-			return fl, goth.User{}, ErrCanceled
-		}
 		return fl, goth.User{}, err
 	}
 	return fl, gu, nil
