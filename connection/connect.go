@@ -28,6 +28,11 @@ func (s *Service) Authorize(ctx context.Context, t Tenant, flow models.OAuthFlow
 	if err != nil {
 		return err
 	}
+	done, err := s.slot(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	tok := providers.Token{AccessToken: gu.AccessToken, RefreshToken: gu.RefreshToken, Expiry: gu.ExpiresAt}
 	if !p.Goth().RefreshTokenAvailable() {
 		if tok, err = p.RenewToken(ctx, tok); err != nil {

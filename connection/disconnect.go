@@ -12,6 +12,16 @@ import (
 // effort, and the user is waiting.
 const RevokeTimeout = 10 * time.Second
 
+// revoke asks the provider to withdraw access, within a provider-call slot.
+func (s *Service) revoke(ctx context.Context, p providers.Provider, tok providers.Token) error {
+	done, err := s.slot(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return p.Revoke(ctx, tok)
+}
+
 // Disconnected says how a disconnect went.
 type Disconnected struct {
 	Connection models.Connection
@@ -36,7 +46,7 @@ func (s *Service) Disconnect(ctx context.Context, t Tenant, connectionID int64) 
 	if p, perr := s.provider(conn.Provider); perr == nil {
 		if tok, terr := s.token(conn); terr == nil {
 			rctx, cancel := context.WithTimeout(ctx, RevokeTimeout)
-			err := p.Revoke(rctx, tok)
+			err := s.revoke(rctx, p, tok)
 			cancel()
 			if err == nil {
 				out.Revoked = true

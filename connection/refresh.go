@@ -70,6 +70,11 @@ func (s *Service) RefreshAsset(ctx context.Context, t Tenant, assetID int64) (Re
 		return Result{}, err
 	}
 	defer s.release(t, func(ctx context.Context) error { return s.store.ReleaseAsset(ctx, t.SubAccountID, asset.ID, owner) })
+	done, err := s.slot(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer done()
 
 	fresh, callErr := p.RefreshAsset(ctx, tok, asset.Kind, asset.ExternalID)
 	if providers.IsCanceled(callErr) {
@@ -130,6 +135,11 @@ func (s *Service) RefreshAll(ctx context.Context, t Tenant, connectionID int64) 
 	defer s.release(t, func(ctx context.Context) error {
 		return s.store.ReleaseConnection(ctx, t.SubAccountID, conn.ID, owner)
 	})
+	done, err := s.slot(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer done()
 
 	var (
 		info     providers.TokenInfo

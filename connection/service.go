@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/providers"
 )
@@ -34,6 +36,9 @@ var (
 	ErrDisconnected = errors.New("connection: the connection is disconnected")
 	// ErrUnknownProvider: no provider of that name is configured.
 	ErrUnknownProvider = errors.New("connection: unknown provider")
+	// ErrOverloaded: this process already runs MaxCalls provider operations and none
+	// ended within CallWait; nothing was done.
+	ErrOverloaded = errors.New("connection: too many provider calls at once")
 	// ErrAlreadyConnected: reauthenticating one connection as a provider user who already
 	// has another connection in the sub-account.
 	ErrAlreadyConnected = errors.New("connection: that provider user already has a connection here")
@@ -87,6 +92,11 @@ type Config struct {
 	LeaseFor time.Duration
 	// PickerTTL is how long a user has to choose assets after the dialog; default 30 minutes.
 	PickerTTL time.Duration
+	// MaxCalls bounds the provider operations (a refresh, a discovery, a revoke) this
+	// process runs at once; default 32. One past it waits up to CallWait (default 10 s),
+	// then gets ErrBusy, so that a burst of clicks cannot pile up goroutines and sockets.
+	MaxCalls int
+	CallWait time.Duration
 }
 
 // Service is the connection service.
@@ -98,6 +108,8 @@ type Service struct {
 	log       *slog.Logger
 	leaseFor  time.Duration
 	pickerTTL time.Duration
+	calls     *semaphore.Weighted
+	callWait  time.Duration
 }
 
 // New builds the service.
@@ -107,7 +119,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{store: cfg.Store, cipher: cfg.Cipher, providers: map[string]providers.Provider{},
 		log: cmp.Or(cfg.Log, slog.Default()), leaseFor: cmp.Or(cfg.LeaseFor, 2*time.Minute),
-		pickerTTL: cmp.Or(cfg.PickerTTL, 30*time.Minute)}
+		pickerTTL: cmp.Or(cfg.PickerTTL, 30*time.Minute), calls: semaphore.NewWeighted(int64(cmp.Or(cfg.MaxCalls, 32))),
+		callWait: cmp.Or(cfg.CallWait, 10*time.Second)}
 	for _, p := range cfg.Providers {
 		s.providers[p.Name()] = p
 		s.names = append(s.names, p.Name())
@@ -124,6 +137,20 @@ func (s *Service) provider(name string) (providers.Provider, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownProvider, name)
 	}
 	return p, nil
+}
+
+// slot waits for a free provider-call slot; release gives it back. A wait longer than
+// CallWait is ErrOverloaded.
+func (s *Service) slot(ctx context.Context) (release func(), err error) {
+	wctx, cancel := context.WithTimeout(ctx, s.callWait)
+	defer cancel()
+	if err := s.calls.Acquire(wctx, 1); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, ErrOverloaded
+	}
+	return func() { s.calls.Release(1) }, nil
 }
 
 // RequiredScopes are the permissions without which a provider's connection cannot do its

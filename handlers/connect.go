@@ -138,6 +138,9 @@ func (a *App) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 		if providers.IsCanceled(err) {
 			return err
 		}
+		if errors.Is(err, connection.ErrOverloaded) {
+			return fail("info", overloaded+" Click Connect again.")
+		}
 		return fail("error", providerFailure(label, err))
 	}
 	http.Redirect(w, r, fmt.Sprintf("/accounts/%d/connections/flows/%d", ref.ID, flow.ID), http.StatusSeeOther)

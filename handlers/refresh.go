@@ -75,6 +75,9 @@ func (a *App) refreshAll(w http.ResponseWriter, r *http.Request) error {
 	return a.renderCard(w, r, conn.ID, outcome, kind)
 }
 
+// overloaded is what a person reads when Relink runs as many provider calls as it allows.
+const overloaded = "Relink is handling many requests right now, so nothing was done. Please try again in a moment."
+
 // refreshOutcome says how a refresh went, and how seriously ("ok", "warn", "error"); ok is
 // the words for fresh data saved. An error it does not explain is returned.
 func refreshOutcome(res connection.Result, err error, ok string) (string, string, error) {
@@ -83,6 +86,8 @@ func refreshOutcome(res connection.Result, err error, ok string) (string, string
 		return "Already refreshing: the result shows in a moment.", "warn", nil
 	case errors.Is(err, connection.ErrDisconnected):
 		return "This connection is disconnected: connect it again to refresh.", "warn", nil
+	case errors.Is(err, connection.ErrOverloaded):
+		return overloaded, "warn", nil
 	case err != nil:
 		return "", "", err
 	case res.Problem != nil:
