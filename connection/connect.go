@@ -279,14 +279,14 @@ func (s *Service) Connect(ctx context.Context, t Tenant, userID, flowID int64, c
 		conn = old
 		if conn.ID == 0 {
 			by := userID
-			conn = models.Connection{Provider: f.Provider, ExternalUserID: f.ExternalUserID, ConnectedByUserID: &by}
+			conn = models.Connection{Provider: f.Provider, ExternalUserID: f.ExternalUserID, ConnectedByUserID: &by, ConnectedAt: &now}
 			if conn, err = tx.CreateConnection(ctx, t.SubAccountID, conn); err != nil {
 				return err
 			}
 		} else if old.Status == models.StatusDisconnected {
 			// Connecting again after a disconnect: a new grant, by this user.
 			by := userID
-			conn.ConnectedByUserID = &by
+			conn.ConnectedByUserID, conn.ConnectedAt = &by, &now
 		}
 		conn.ExternalUserID, conn.ExternalUserName = f.ExternalUserID, f.ExternalUserName
 		if err := s.sealToken(&conn, tok); err != nil {

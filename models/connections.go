@@ -3,7 +3,11 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
+
+	"github.com/relink/relink/providers"
 )
 
 // ErrBusy is returned when another request holds the lease of an asset or connection: it
@@ -83,7 +87,7 @@ const connectionColumns = `connections.id, connections.sub_account_id, connectio
 	connections.status, connections.reason, connections.reason_detail, connections.last_error_code,
 	connections.last_error_subcode, connections.last_error_message, connections.last_checked_at,
 	connections.next_check_at, connections.consecutive_failures, connections.total_failures,
-	connections.status_changed_at, connections.connected_by_user_id, connections.disconnected_at,
+	connections.status_changed_at, connections.connected_by_user_id, connections.connected_at, connections.disconnected_at,
 	connections.created_at, connections.updated_at`
 
 // NeedingAction lists the connections of a sub-account that someone must act on
@@ -97,12 +101,24 @@ func (s *Store) NeedingAction(ctx context.Context, subAccountID int64) ([]Connec
 	return rows, dbError("list connections needing action", err)
 }
 
+// kindOrder sorts assets by kind in providers.AssetKinds' order (Pages, ad accounts,
+// Instagram accounts, datasets, then LinkedIn's), as the picker groups them.
+var kindOrder = func() string {
+	var b strings.Builder
+	b.WriteString("CASE kind")
+	for i, k := range providers.AssetKinds() {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", k, i)
+	}
+	b.WriteString(" ELSE 99 END")
+	return b.String()
+}()
+
 // AssetsOf lists the assets shown on a sub-account's connections page: those chosen for it,
 // of every connection, ordered by connection, kind and name, in one statement.
 func (s *Store) AssetsOf(ctx context.Context, subAccountID int64) ([]Asset, error) {
 	var as []Asset
 	err := s.db.WithContext(ctx).Where("sub_account_id = ? AND selected", subAccountID).
-		Order("connection_id, kind, LOWER(name), id").Find(&as).Error
+		Order("connection_id, " + kindOrder + ", LOWER(name), id").Find(&as).Error
 	return as, dbError("list assets", err)
 }
 
@@ -110,7 +126,7 @@ func (s *Store) AssetsOf(ctx context.Context, subAccountID int64) ([]Asset, erro
 func (s *Store) AssetsOfConnection(ctx context.Context, subAccountID, connectionID int64) ([]Asset, error) {
 	var as []Asset
 	err := s.db.WithContext(ctx).Where("sub_account_id = ? AND connection_id = ?", subAccountID, connectionID).
-		Order("kind, LOWER(name), id").Find(&as).Error
+		Order(kindOrder + ", LOWER(name), id").Find(&as).Error
 	return as, dbError("list assets", err)
 }
 

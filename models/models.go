@@ -181,7 +181,9 @@ type Connection struct {
 	TotalFailures       int
 	StatusChangedAt     *time.Time
 	ConnectedByUserID   *int64
-	DisconnectedAt      *time.Time
+	// ConnectedAt is when ConnectedByUserID made the current grant.
+	ConnectedAt    *time.Time
+	DisconnectedAt *time.Time
 	// LeaseUntil and LeaseOwner keep two refreshes of the whole connection apart, across
 	// replicas.
 	LeaseUntil *time.Time

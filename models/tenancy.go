@@ -25,10 +25,22 @@ func (p Principal) RoleIn(sa SubAccountRef) (Role, bool) {
 		return RoleSupport, true
 	}
 	best, ok := p.AgencyRoles[sa.AgencyID]
-	if r, has := p.AccountRoles[sa.ID]; has && (!ok || r.rank() > best.rank()) {
+	if r, has := p.AccountRoles[sa.ID]; has && (!ok || r.powerHere() > best.powerHere()) {
 		best, ok = r, true
 	}
 	return best, ok
+}
+
+// powerHere orders the roles by what they allow in one sub-account: unlike rank, an
+// account admin, who may change its connections, comes before an agency user, who reads.
+func (r Role) powerHere() int {
+	switch r {
+	case RoleAccountAdmin:
+		return 3
+	case RoleAgencyUser:
+		return 2
+	}
+	return r.rank()
 }
 
 // CanManage reports whether p may change sub-account sa's connections (connect, choose

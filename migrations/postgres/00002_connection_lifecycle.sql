@@ -35,6 +35,8 @@ ALTER TABLE connections ADD COLUMN reason_detail TEXT NOT NULL DEFAULT '';
 ALTER TABLE connections ADD COLUMN lease_until TIMESTAMPTZ;
 ALTER TABLE connections ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE connections ADD COLUMN disconnected_at TIMESTAMPTZ;
+-- When the current grant was made: the first connect, or connecting again after a disconnect.
+ALTER TABLE connections ADD COLUMN connected_at TIMESTAMPTZ;
 
 ALTER TABLE assets ADD COLUMN last_error_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE assets ADD COLUMN missing_since TIMESTAMPTZ;
@@ -66,6 +68,7 @@ ALTER TABLE assets DROP COLUMN lease_owner;
 ALTER TABLE assets DROP COLUMN lease_until;
 ALTER TABLE assets DROP COLUMN missing_since;
 ALTER TABLE assets DROP COLUMN last_error_reason;
+ALTER TABLE connections DROP COLUMN connected_at;
 ALTER TABLE connections DROP COLUMN disconnected_at;
 ALTER TABLE connections DROP COLUMN lease_owner;
 ALTER TABLE connections DROP COLUMN lease_until;
