@@ -445,12 +445,11 @@ func applyData(a *models.Asset, d providers.Asset, now time.Time) {
 	a.DisableReason = d.DisableReason
 	a.UserTasks = strings.Join(d.Tasks, ",")
 	a.Datasets = strings.Join(d.DatasetIDs, ",")
-	if d.Kind == providers.KindAdAccount || d.Kind == providers.KindLinkedInAdAccount {
+	// Terms of service and funding sources are Meta's notions: LinkedIn says nothing of
+	// either, and "accepted" would be made up.
+	if d.Kind == providers.KindAdAccount {
 		tos, funding := d.TermsAccepted, d.FundingSource
-		a.TosAccepted = &tos
-		if d.Kind == providers.KindAdAccount {
-			a.FundingSourcePresent = &funding
-		}
+		a.TosAccepted, a.FundingSourcePresent = &tos, &funding
 	}
 	a.LastRefreshedAt = &now
 	a.LastErrorCode, a.LastErrorMessage, a.LastErrorReason = 0, "", ""

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/relink/relink/connection"
@@ -85,7 +86,13 @@ func (a *App) connectionsView(ctx context.Context, t *Tenant) (pages.Connections
 	for _, as := range assets {
 		byConn[as.ConnectionID] = append(byConn[as.ConnectionID], as)
 	}
+	// One group per provider, in the order the Connect buttons show them; a provider no
+	// longer configured keeps its (read-only) connections, after the others.
 	groupOf := map[string]int{}
+	for _, p := range v.Providers {
+		groupOf[p.Name] = len(v.Groups)
+		v.Groups = append(v.Groups, pages.ProviderGroup{Provider: p})
+	}
 	for _, c := range conns {
 		i, ok := groupOf[c.Provider]
 		if !ok {
@@ -95,6 +102,7 @@ func (a *App) connectionsView(ctx context.Context, t *Tenant) (pages.Connections
 		}
 		v.Groups[i].Cards = append(v.Groups[i].Cards, card(t, c, byConn[c.ID], manage, now))
 	}
+	v.Groups = slices.DeleteFunc(v.Groups, func(g pages.ProviderGroup) bool { return len(g.Cards) == 0 })
 	return v, nil
 }
 
