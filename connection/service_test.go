@@ -386,7 +386,7 @@ func TestRefreshLeaseKeepsTwoRefreshesApart(t *testing.T) {
 	}
 }
 
-func TestRefreshAllUsesOneListPerKindAndFlagsVanishedAssets(t *testing.T) {
+func TestRefreshAllUsesOneListPerKind(t *testing.T) {
 	w := newWorld(t)
 	conn := w.connectAll(w.tenant, "meta", avery)
 	w.sb.ResetCalls()

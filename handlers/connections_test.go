@@ -277,3 +277,41 @@ func TestReauthenticateDisconnectAndHistory(t *testing.T) {
 		t.Errorf("filter by kind shows %d events, want 1", n)
 	}
 }
+
+func TestReauthenticateFlagsVanishedAssetsAndKeepsThem(t *testing.T) {
+	t.Parallel()
+	s := newSandboxSite(t)
+	b := s.signedIn("admin@bluebird.test")
+	bakery := s.subs["Bluebird Bakery"]
+	page := b.connectAll(bakery, "meta", avery)
+	connID := strings.TrimPrefix(page.doc.Find(`[data-testid="connection"]`).AttrOr("id", ""), "connection-")
+
+	// This time the person grants two of the three Pages and every ad account.
+	start := b.post(accountPath(bakery, "/connections/"+connID+"/reauthenticate"), nil)
+	cb := b.consent(start, avery, []string{"110000000000001", "110000000000002"},
+		[]string{"act_200000000000001", "act_200000000000002", "act_200000000000003", "act_200000000000004"})
+	back := b.get(cb)
+	picker := b.get(back.location())
+	if n := picker.doc.Find(`input[name="asset"]`).Length(); n != 9 {
+		t.Errorf("the picker offers %d assets, want 9 (one Page no longer granted)", n)
+	}
+	form := url.Values{}
+	picker.doc.Find(`input[name="asset"][checked]`).Each(func(_ int, sel *goquery.Selection) { form.Add("asset", sel.AttrOr("value", "")) })
+	if done := b.post(back.location(), form); done.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", done.status, done.body)
+	}
+	after := b.get(accountPath(bakery, "/connections"))
+	lumen := after.doc.Find(`[data-testid="asset-row"]`).FilterFunction(func(_ int, sel *goquery.Selection) bool {
+		return strings.Contains(sel.Text(), "110000000000003")
+	})
+	if lumen.Length() != 1 {
+		t.Fatalf("the Page no longer granted was deleted instead of flagged")
+	}
+	if lumen.Find(`[data-testid="asset-unreachable"]`).Length() != 1 {
+		t.Errorf("the Page no longer granted is not flagged as unreachable: %s", lumen.Text())
+	}
+	hist := b.get(accountPath(bakery, "/history?kind="+models.EventAssetUnreachable))
+	if n := hist.doc.Find(`[data-testid="history-event"]`).Length(); n != 1 {
+		t.Errorf("%d asset_unreachable events, want 1", n)
+	}
+}

@@ -127,3 +127,32 @@ func (b *browser) connectAll(sub models.SubAccountRef, provider, user string) pa
 func accountPath(sub models.SubAccountRef, rest string) string {
 	return "/accounts/" + strconv.FormatInt(sub.ID, 10) + rest
 }
+
+// consent answers the sandbox's consent page for a Connect or Reauthenticate answer as a
+// person would: as provider user, granting every requested permission but only the Pages
+// and ad accounts given (Meta ids). It returns the callback path, without visiting it.
+func (b *browser) consent(start page, user string, pages, adAccounts []string) string {
+	b.t.Helper()
+	u, err := url.Parse(start.location())
+	if err != nil || start.status != http.StatusSeeOther {
+		b.t.Fatalf("start: status %d location %q", start.status, start.location())
+	}
+	form := u.Query()
+	form.Set("as", user)
+	form.Set("action", "continue")
+	form["perm"] = strings.Fields(strings.ReplaceAll(form.Get("scope"), ",", " "))
+	form["page"] = pages
+	form["adaccount"] = adAccounts
+	req, _ := http.NewRequest(http.MethodPost, u.Scheme+"://"+u.Host+u.Path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+	cb, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.StatusCode != http.StatusFound {
+		b.t.Fatalf("consent: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return cb.RequestURI()
+}
