@@ -51,6 +51,7 @@ func fillRoute(route string, subAccountID int64) string {
 }
 
 func TestTenantIsolationMatrix(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	routes := subAccountRoutes(t)
 	users := []struct {
@@ -112,6 +113,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 }
 
 func TestRolesSeeWhatTheyMay(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	tests := []struct {
 		email    string
@@ -150,6 +152,7 @@ func TestRolesSeeWhatTheyMay(t *testing.T) {
 }
 
 func TestSupportIsReadOnly(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	b := s.signedIn("support@relink.test")
 	if p := b.get(fmt.Sprintf("/accounts/%d/", s.subs[rivalSubAccount].ID)); p.status != http.StatusSeeOther {
