@@ -55,9 +55,10 @@ func (s *Service) Authorize(ctx context.Context, t Tenant, flow models.OAuthFlow
 	if len(info.Scopes) > 0 {
 		tok.Scopes = info.Scopes
 	}
-	if tok.RefreshToken != "" && tok.RefreshExpiry.IsZero() && gu.RawData != nil {
-		if sec, ok := gu.RawData["refresh_token_expires_in"].(float64); ok && sec > 0 {
-			tok.RefreshExpiry = s.now().Add(secondsDuration(sec))
+	// goth.User has no field for it: Relink's LinkedIn provider puts it in RawData.
+	if at, ok := gu.RawData["refresh_token_expires_at"].(string); ok && tok.RefreshToken != "" {
+		if t, err := time.Parse(time.RFC3339, at); err == nil {
+			tok.RefreshExpiry = t
 		}
 	}
 	assets, err := p.DiscoverAssets(ctx, tok)
@@ -319,7 +320,7 @@ func (s *Service) Connect(ctx context.Context, t Tenant, userID, flowID int64, c
 		}); err != nil {
 			return err
 		}
-		return s.syncAssets(ctx, tx, t, conn, discovered, chosen, true)
+		return s.syncDiscovered(ctx, tx, t, conn, discovered, chosen)
 	})
 	if err != nil {
 		return models.Connection{}, err
@@ -338,82 +339,96 @@ func (s *Service) ChooseAssets(ctx context.Context, t Tenant, connectionID int64
 		if conn.Status == models.StatusDisconnected {
 			return ErrDisconnected
 		}
-		return s.syncAssets(ctx, tx, t, conn, nil, chosen, false)
+		return s.choose(ctx, tx, t, conn, chosen)
 	})
 }
 
-// syncAssets brings a connection's assets in line with what the provider returned
-// (discovered, when rediscover is set) and what the user chose (chosen keys; nil keeps
-// every current choice and chooses nothing new).
-func (s *Service) syncAssets(ctx context.Context, tx *models.Store, t Tenant, conn models.Connection, discovered []providers.Asset, chosen []string, rediscover bool) error {
+// syncDiscovered brings a connection's assets in line with what the provider returned:
+// their data updated, new ones stored, those no longer returned flagged (kept, never
+// deleted). chosen are the keys connected here; nil keeps each asset's current choice and
+// leaves new ones unchosen.
+func (s *Service) syncDiscovered(ctx context.Context, tx *models.Store, t Tenant, conn models.Connection, discovered []providers.Asset, chosen []string) error {
 	existing, err := tx.AssetsOfConnection(ctx, t.SubAccountID, conn.ID)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	want := map[string]bool{}
-	for _, k := range chosen {
-		want[k] = true
-	}
+	want := keySet(chosen)
 	byKey := map[string]*models.Asset{}
 	for i := range existing {
 		byKey[Key(existing[i].Kind, existing[i].ExternalID)] = &existing[i]
 	}
 	seen := map[string]bool{}
-	if rediscover {
-		for _, d := range discovered {
-			k := Key(d.Kind, d.ExternalID)
-			if seen[k] || !d.Kind.Valid() {
-				continue
-			}
-			seen[k] = true
-			a, had := byKey[k]
-			if !had {
-				a = &models.Asset{ConnectionID: conn.ID, Kind: d.Kind, ExternalID: d.ExternalID}
-			}
-			wasSelected, wasMissing := had && a.Selected, had && a.MissingSince != nil
-			applyData(a, d, now)
-			a.MissingSince = nil
+	for _, d := range discovered {
+		k := Key(d.Kind, d.ExternalID)
+		if seen[k] || !d.Kind.Valid() {
+			continue
+		}
+		seen[k] = true
+		a, had := byKey[k]
+		if !had {
+			a = &models.Asset{ConnectionID: conn.ID, Kind: d.Kind, ExternalID: d.ExternalID}
+		}
+		wasSelected, wasMissing := a.Selected, a.MissingSince != nil
+		applyData(a, d, now)
+		a.MissingSince = nil
+		if chosen != nil {
 			a.Selected = want[k]
-			if err := tx.SaveAsset(ctx, t.SubAccountID, a); err != nil {
-				return err
-			}
-			if err := assetEvents(ctx, tx, t, conn, a, wasSelected, wasMissing); err != nil {
-				return err
-			}
+		}
+		if err := tx.SaveAsset(ctx, t.SubAccountID, a); err != nil {
+			return err
+		}
+		if err := assetEvents(ctx, tx, t, conn, a, wasSelected, wasMissing); err != nil {
+			return err
 		}
 	}
 	for _, a := range existing {
-		k := Key(a.Kind, a.ExternalID)
-		if seen[k] {
+		if seen[Key(a.Kind, a.ExternalID)] || a.MissingSince != nil {
 			continue
 		}
-		a := a
-		wasSelected := a.Selected
-		changed := false
-		if rediscover && a.MissingSince == nil {
-			a.MissingSince, changed = &now, true
-			if err := record(ctx, tx, t, models.EventAssetUnreachable, &conn, &a, func(e *models.ConnectionEvent) {
-				e.Detail = assetLabel(a) + " is no longer reachable through this connection"
-			}); err != nil {
-				return err
-			}
+		a.MissingSince = &now
+		if err := tx.SaveAsset(ctx, t.SubAccountID, &a); err != nil {
+			return err
 		}
-		if !rediscover && a.Selected != want[k] && (a.MissingSince == nil || !want[k]) {
-			a.Selected, changed = want[k], true
-		}
-		if changed {
-			if err := tx.SaveAsset(ctx, t.SubAccountID, &a); err != nil {
-				return err
-			}
-			if !rediscover {
-				if err := assetEvents(ctx, tx, t, conn, &a, wasSelected, a.MissingSince != nil); err != nil {
-					return err
-				}
-			}
+		if err := record(ctx, tx, t, models.EventAssetUnreachable, &conn, &a, func(e *models.ConnectionEvent) {
+			e.Detail = assetLabel(a) + " is no longer reachable through this connection"
+		}); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// choose sets which of a connection's assets are connected here (chosen keys). An asset no
+// longer reachable can be left out, not chosen again.
+func (s *Service) choose(ctx context.Context, tx *models.Store, t Tenant, conn models.Connection, chosen []string) error {
+	existing, err := tx.AssetsOfConnection(ctx, t.SubAccountID, conn.ID)
+	if err != nil {
+		return err
+	}
+	want := keySet(chosen)
+	for _, a := range existing {
+		selected := want[Key(a.Kind, a.ExternalID)]
+		if a.Selected == selected || (selected && a.MissingSince != nil) {
+			continue
+		}
+		a.Selected = selected
+		if err := tx.SaveAsset(ctx, t.SubAccountID, &a); err != nil {
+			return err
+		}
+		if err := assetEvents(ctx, tx, t, conn, &a, !selected, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func keySet(keys []string) map[string]bool {
+	set := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
+	}
+	return set
 }
 
 // assetEvents records what changed for one asset: added, removed, or reachable again.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/relink/relink/models"
@@ -193,19 +194,9 @@ func (s *Service) RefreshAll(ctx context.Context, t Tenant, connectionID int64) 
 			return err
 		}
 		if len(granted) > 0 {
-			conn.Scopes = joinScopes(granted)
+			conn.Scopes = strings.Join(granted, ",")
 		}
-		chosen := []string{}
-		current, err := tx.AssetsOfConnection(ctx, t.SubAccountID, conn.ID)
-		if err != nil {
-			return err
-		}
-		for _, a := range current {
-			if a.Selected {
-				chosen = append(chosen, Key(a.Kind, a.ExternalID))
-			}
-		}
-		if err := s.syncAssets(ctx, tx, t, conn, assets, chosen, true); err != nil {
+		if err := s.syncDiscovered(ctx, tx, t, conn, assets, nil); err != nil {
 			return err
 		}
 		res.Refreshed = len(assets)
@@ -334,15 +325,4 @@ func firstNonEmpty(a, b models.Status) models.Status {
 		return a
 	}
 	return b
-}
-
-func joinScopes(s []string) string {
-	out := ""
-	for i, sc := range s {
-		if i > 0 {
-			out += ","
-		}
-		out += sc
-	}
-	return out
 }

@@ -94,7 +94,7 @@ type Config struct {
 	PickerTTL time.Duration
 	// MaxCalls bounds the provider operations (a refresh, a discovery, a revoke) this
 	// process runs at once; default 32. One past it waits up to CallWait (default 10 s),
-	// then gets ErrBusy, so that a burst of clicks cannot pile up goroutines and sockets.
+	// then gets ErrOverloaded, so that a burst of clicks cannot pile up goroutines and sockets.
 	MaxCalls int
 	CallWait time.Duration
 }
@@ -265,18 +265,9 @@ func (s *Service) token(c models.Connection) (providers.Token, error) {
 	return tok, nil
 }
 
-// flowToken is a grant kept in a flow while the picker waits: encrypted as a whole.
-type flowToken struct {
-	AccessToken      string    `json:"a"`
-	RefreshToken     string    `json:"r,omitempty"`
-	Expiry           time.Time `json:"e"`
-	RefreshExpiry    time.Time `json:"re"`
-	DataAccessExpiry time.Time `json:"de"`
-	Scopes           []string  `json:"s"`
-}
-
+// sealFlowToken encrypts a grant kept in a flow while the picker waits, as a whole.
 func (s *Service) sealFlowToken(flowID int64, tok providers.Token) ([]byte, error) {
-	b, err := json.Marshal(flowToken{tok.AccessToken, tok.RefreshToken, tok.Expiry, tok.RefreshExpiry, tok.DataAccessExpiry, tok.Scopes})
+	b, err := json.Marshal(tok)
 	if err != nil {
 		return nil, err
 	}
@@ -288,12 +279,11 @@ func (s *Service) openFlowToken(f models.OAuthFlow) (providers.Token, error) {
 	if err != nil {
 		return providers.Token{}, fmt.Errorf("connection: open token of flow %d: %w", f.ID, err)
 	}
-	var ft flowToken
-	if err := json.Unmarshal(b, &ft); err != nil {
+	var tok providers.Token
+	if err := json.Unmarshal(b, &tok); err != nil {
 		return providers.Token{}, fmt.Errorf("connection: read token of flow %d: %w", f.ID, err)
 	}
-	return providers.Token{AccessToken: ft.AccessToken, RefreshToken: ft.RefreshToken, Expiry: ft.Expiry,
-		RefreshExpiry: ft.RefreshExpiry, DataAccessExpiry: ft.DataAccessExpiry, Scopes: ft.Scopes}, nil
+	return tok, nil
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -303,5 +293,3 @@ func timePtr(t time.Time) *time.Time {
 	u := t.UTC().Truncate(time.Second)
 	return &u
 }
-
-func secondsDuration(sec float64) time.Duration { return time.Duration(sec * float64(time.Second)) }

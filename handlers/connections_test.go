@@ -315,3 +315,26 @@ func TestReauthenticateFlagsVanishedAssetsAndKeepsThem(t *testing.T) {
 		t.Errorf("%d asset_unreachable events, want 1", n)
 	}
 }
+
+func TestConnectLinkedInKeepsBothClocks(t *testing.T) {
+	t.Parallel()
+	s := newSandboxSite(t)
+	b := s.signedIn("admin@bluebird.test")
+	bakery := s.subs["Bluebird Bakery"]
+	page := b.connectAll(bakery, "linkedin", dana)
+	card := page.doc.Find(`[data-testid="connection"][data-provider="linkedin"]`)
+	if st, _ := card.Attr("data-status"); st != "healthy" {
+		t.Fatalf("LinkedIn connection is %q", st)
+	}
+	rows, err := s.store.ConnectionsOf(context.Background(), bakery.ID)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("%d connections (err %v)", len(rows), err)
+	}
+	now := s.store.Now()
+	if c := rows[0]; c.TokenExpiresAt == nil || c.RefreshExpiresAt == nil || c.RefreshExpiresAt.Sub(now) < 300*24*time.Hour {
+		t.Errorf("LinkedIn expiries: access %v, refresh %v; want the refresh token's year kept", c.TokenExpiresAt, c.RefreshExpiresAt)
+	}
+	if !strings.Contains(card.Text(), "Renewable until") {
+		t.Errorf("the card does not say until when the token can be renewed: %s", strings.Join(strings.Fields(card.Text()), " "))
+	}
+}

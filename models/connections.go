@@ -29,11 +29,13 @@ func (s *Store) CreateConnection(ctx context.Context, subAccountID int64, c Conn
 }
 
 // UpdateConnection writes every field of c (tokens as they are: ciphertext) to connection
-// c.ID of sub-account subAccountID.
+// c.ID of sub-account subAccountID, except its lease, which only LeaseConnection and
+// ReleaseConnection change: a refresh of one asset must not clear the lease a refresh of
+// the whole connection took meanwhile.
 func (s *Store) UpdateConnection(ctx context.Context, subAccountID int64, c Connection) error {
 	c.SubAccountID = subAccountID
 	res := s.db.WithContext(ctx).Model(&Connection{}).Where("id = ? AND sub_account_id = ?", c.ID, subAccountID).
-		Select("*").Omit("id", "sub_account_id", "created_at").Updates(&c)
+		Select("*").Omit("id", "sub_account_id", "created_at", "lease_until", "lease_owner").Updates(&c)
 	if res.Error != nil {
 		return dbError("update connection", res.Error)
 	}
