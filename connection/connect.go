@@ -140,6 +140,8 @@ func (s *Service) Pending(ctx context.Context, t Tenant, userID, flowID int64) (
 	}
 	if conn.ID != 0 && conn.ExternalUserID != f.ExternalUserID {
 		c := conn
+		// The picker is shown to a person: not even the ciphertext goes with it.
+		c.AccessToken, c.RefreshToken = nil, nil
 		pk.Replacing = &c
 	}
 	byKey := map[string]models.Asset{}

@@ -114,6 +114,7 @@ func (a *App) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	}
 	label := connection.ProviderLabel(flow.Provider)
 	back := connectionsURL(ref.ID)
+	picker := fmt.Sprintf("/accounts/%d/connections/flows/%d", ref.ID, flow.ID)
 	fail := func(kind, msg string) error {
 		if err != nil {
 			a.log.Warn("connect callback failed", "provider", flow.Provider, "sub_account_id", ref.ID, "error", err, "request_id", RequestID(r.Context()))
@@ -143,12 +144,12 @@ func (a *App) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fail("error", providerFailure(label, err))
 	}
-	http.Redirect(w, r, fmt.Sprintf("/accounts/%d/connections/flows/%d", ref.ID, flow.ID), http.StatusSeeOther)
+	http.Redirect(w, r, picker, http.StatusSeeOther)
 	return nil
 }
 
-// providerFailure says in plain words why talking to the provider failed; an unclassified
-// error is logged by the caller's caller and described generically.
+// providerFailure says in plain words why talking to the provider failed; an error that is
+// not the provider's is described generically (the callback logs it).
 func providerFailure(label string, err error) string {
 	pe, ok := providers.AsError(err)
 	if !ok {

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +63,12 @@ type Flows struct {
 	names map[string]gothNames
 }
 
-type gothNames struct{ plain, rerequest string }
+// gothNames are the names a provider's goth providers are registered under, and the
+// scopes its dialog asks for.
+type gothNames struct {
+	plain, rerequest string
+	scopes           string
+}
 
 type renamer interface {
 	WithName(name string) goth.Provider
@@ -96,7 +102,7 @@ func New(cfg Config) (*Flows, error) {
 		if !ok {
 			return nil, fmt.Errorf("oauth: the goth provider of %s cannot be renamed", p.Name())
 		}
-		n := gothNames{plain: p.Name() + "@" + instance}
+		n := gothNames{plain: p.Name() + "@" + instance, scopes: requestedScopes(p.Goth())}
 		goth.UseProviders(gp.WithName(n.plain))
 		if rr, ok := p.Goth().(interface{ Rerequest() *meta.GothProvider }); ok {
 			n.rerequest = p.Name() + "-rerequest@" + instance
@@ -118,7 +124,6 @@ type Start struct {
 	// Rerequest asks the provider to show declined permissions again (Meta's
 	// auth_type=rerequest), for a connection missing one.
 	Rerequest bool
-	Scopes    []string
 }
 
 // Begin records a new flow and returns the provider dialog's URL to redirect to.
@@ -133,7 +138,7 @@ func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, s Start) (string, 
 	}
 	state := randomString(32)
 	fl := models.OAuthFlow{UserID: s.UserID, SubAccountID: s.SubAccountID, Provider: s.Provider, Intent: s.Intent,
-		Scopes: strings.Join(s.Scopes, ","), ExpiresAt: f.store.Now().Add(f.ttl)}
+		Scopes: n.scopes, ExpiresAt: f.store.Now().Add(f.ttl)}
 	if s.ConnectionID != 0 {
 		id := s.ConnectionID
 		fl.ConnectionID = &id
@@ -185,6 +190,24 @@ func (f *Flows) Complete(w http.ResponseWriter, r *http.Request, provider string
 		return fl, goth.User{}, err
 	}
 	return fl, gu, nil
+}
+
+// requestedScopes are the scopes a goth provider's dialog asks for, read from the dialog URL
+// it builds (no request is made), comma-separated.
+func requestedScopes(p goth.Provider) string {
+	sess, err := p.BeginAuth("probe")
+	if err != nil {
+		return ""
+	}
+	raw, err := sess.GetAuthURL()
+	if err != nil {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.Join(strings.FieldsFunc(u.Query().Get("scope"), func(r rune) bool { return r == ' ' || r == ',' }), ",")
 }
 
 type (
