@@ -222,3 +222,42 @@ func TestLinkedInListEndpointsRefuseWhatLinkedInRefuses(t *testing.T) {
 		liErrorShape(t, liRest(t, srv.URL, dana, search+"&pageToken="+next, "FINDER", nil), 400)
 	})
 }
+
+// TestLinkedInBatchEntryFailsAsTheSingleRead: a fault set on one organization
+// fails its batch entry with the status and code GET /rest/organizations/{id}
+// answers, and leaves the other entry alone, whichever fault it is.
+func TestLinkedInBatchEntryFailsAsTheSingleRead(t *testing.T) {
+	tests := []sandbox.FaultRequest{
+		{Fault: "provider_unavailable"},
+		{Fault: "rate_limited"},
+		{Fault: "policy_blocked"},
+		{Fault: "unknown"},
+		{Fault: "missing_permission", Scope: "r_organization_admin"},
+		// A scope no endpoint family covers fails every read of the asset.
+		{Fault: "missing_permission", Scope: "w_member_social"},
+	}
+	for _, f := range tests {
+		t.Run(f.Fault+" "+f.Scope, func(t *testing.T) {
+			_, srv := sandboxtest.Start(t)
+			tok, _ := sandboxtest.LinkedInLogin(t, srv, sandbox.LinkedInMember)
+			f.Provider, f.User, f.Asset = "linkedin", sandbox.LinkedInMember, "5100002"
+			sandboxtest.Inject(t, srv, f)
+			single := liGet(t, srv.URL, tok, "/rest/organizations/5100002")
+			if single.status == 200 {
+				t.Fatalf("the single read went through: %s", single.body)
+			}
+			r := liRest(t, srv.URL, tok, "/rest/organizations?ids=List(5100001,5100002)", "BATCH_GET", nil)
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			m := r.json(t)
+			statuses, _ := m["statuses"].(map[string]any)
+			entry, _ := m["errors"].(map[string]any)["5100002"].(map[string]any)
+			want := single.json(t)
+			if statuses["5100001"] != float64(200) || statuses["5100002"] != float64(single.status) ||
+				entry["status"] != want["status"] || entry["code"] != want["code"] {
+				t.Errorf("batch %s; single read %d %s", r.body, single.status, single.body)
+			}
+		})
+	}
+}

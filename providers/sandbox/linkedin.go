@@ -135,31 +135,9 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 	default:
 		return liError(404, 0, "NOT_FOUND", "No virtual resource found")
 	}
-	if f := s.hit("linkedin", t.user, assets, t.seq, "provider_unavailable", "rate_limited"); f != nil {
-		return s.liFaultResponse(f)
-	}
-	if t.revoked || s.liRevoked(t) {
-		return liError(401, 65601, "REVOKED_ACCESS_TOKEN", "The token used in the request has been revoked by the user")
-	}
-	if !now.Before(t.expires) {
-		return liError(401, 65602, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired")
-	}
-	if f := s.liTokenFault(t, assets); f != nil {
-		return s.liFaultResponse(f)
-	}
-	if f := s.hit("linkedin", t.user, assets, t.seq, "policy_blocked", "lost_asset_role"); f != nil {
-		return s.liFaultResponse(f)
-	}
-	scopes, declined := s.effectiveScopes("linkedin", t, assets)
-	if declined != "" && !contains(family, declined) && !contains(liOrgScopes, declined) && !contains(liAdsScopes, declined) {
-		family = append([]string{declined}, family...) // an unknown scope fails every call
-	}
-	if missing := checkLinkedInScopes(scopes, declined, family); missing {
-		resource := map[bool]string{true: "organizationAcls", false: "adAccountsV2"}[contains(liOrgScopes, family[0])]
-		return liError(403, 100, "ACCESS_DENIED", "Not enough permissions to access: "+resource+".GET.20250101")
-	}
-	if f := s.hit("linkedin", t.user, assets, t.seq, "unknown"); f != nil {
-		return s.liFaultResponse(f)
+	scopes, refused := s.liRefusal(t, assets, family, now)
+	if refused != nil {
+		return refused
 	}
 	personURN := "urn:li:person:" + m.ID
 	switch parts[1] {
@@ -183,7 +161,7 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 		return liPage(r, els)
 	case "organizations":
 		if len(parts) == 2 {
-			return s.liOrganizationsBatch(r, t, m)
+			return s.liOrganizationsBatch(r, t, m, now)
 		}
 		for _, o := range m.Orgs {
 			if o.ID == parts[2] {
@@ -211,6 +189,41 @@ func (s *Sandbox) linkedInAPI(r *http.Request, path string) *response {
 		return liError(403, 100, "ACCESS_DENIED", "Caller is not an authorized user of the resource")
 	}
 	return liError(404, 0, "NOT_FOUND", "No virtual resource found")
+}
+
+// liRefusal is LinkedIn's answer to a call of t that touches assets and needs one
+// of family's scopes, when the token's state or a fault refuses it, in the order
+// LinkedIn meets them; nil when the call goes through. scopes is what t grants.
+// A batch entry goes through it too, so that it fails as the single read would.
+// s.mu held.
+func (s *Sandbox) liRefusal(t *token, assets, family []string, now time.Time) (scopes []string, refused *response) {
+	if f := s.hit("linkedin", t.user, assets, t.seq, "provider_unavailable", "rate_limited"); f != nil {
+		return nil, s.liFaultResponse(f)
+	}
+	if t.revoked || s.liRevoked(t) {
+		return nil, liError(401, 65601, "REVOKED_ACCESS_TOKEN", "The token used in the request has been revoked by the user")
+	}
+	if !now.Before(t.expires) {
+		return nil, liError(401, 65602, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired")
+	}
+	if f := s.liTokenFault(t, assets); f != nil {
+		return nil, s.liFaultResponse(f)
+	}
+	if f := s.hit("linkedin", t.user, assets, t.seq, "policy_blocked", "lost_asset_role"); f != nil {
+		return nil, s.liFaultResponse(f)
+	}
+	scopes, declined := s.effectiveScopes("linkedin", t, assets)
+	if declined != "" && !contains(family, declined) && !contains(liOrgScopes, declined) && !contains(liAdsScopes, declined) {
+		family = append([]string{declined}, family...) // an unknown scope fails every call
+	}
+	if missing := checkLinkedInScopes(scopes, declined, family); missing {
+		resource := map[bool]string{true: "organizationAcls", false: "adAccountsV2"}[contains(liOrgScopes, family[0])]
+		return nil, liError(403, 100, "ACCESS_DENIED", "Not enough permissions to access: "+resource+".GET.20250101")
+	}
+	if f := s.hit("linkedin", t.user, assets, t.seq, "unknown"); f != nil {
+		return nil, s.liFaultResponse(f)
+	}
+	return scopes, nil
 }
 
 // liMaxQuery is LinkedIn's documented limit on the query string (Query Tunneling,
@@ -269,8 +282,8 @@ func restliList(raw string) ([]string, bool) {
 // of organizations, in Rest.li's batch shape: results, statuses and errors keyed
 // by id, with 200 for the call however its entries fared. An organization the
 // member does not administer, or one with a fault of its own, gets the error its
-// single GET would have answered with. s.mu held.
-func (s *Sandbox) liOrganizationsBatch(r *http.Request, t *token, m *linkedInMember) *response {
+// single GET would have answered with (liRefusal). s.mu held.
+func (s *Sandbox) liOrganizationsBatch(r *http.Request, t *token, m *linkedInMember, now time.Time) *response {
 	if bad := liRestli(r, "BATCH_GET"); bad != nil {
 		return bad
 	}
@@ -284,7 +297,7 @@ func (s *Sandbox) liOrganizationsBatch(r *http.Request, t *token, m *linkedInMem
 	}
 	results, statuses, errs := map[string]any{}, map[string]int{}, map[string]any{}
 	for _, id := range ids {
-		if e := s.liOrgEntryFault(t, id); e != nil {
+		if _, e := s.liRefusal(t, []string{id}, liOrgScopes, now); e != nil {
 			statuses[id], errs[id] = e.status, e.body
 			continue
 		}
@@ -299,49 +312,26 @@ func (s *Sandbox) liOrganizationsBatch(r *http.Request, t *token, m *linkedInMem
 			statuses[id], errs[id] = e.status, e.body
 			continue
 		}
-		obj := liOrgObject(org)
-		obj["id"] = json.Number(org.ID)
-		results[id], statuses[id] = obj, 200
+		results[id], statuses[id] = liOrgObject(org), 200
 	}
 	return jsonResp(200, map[string]any{"results": results, "statuses": statuses, "errors": errs})
 }
 
+// liOrgObject is an organization as LinkedIn shows it, in a single read and in a
+// batch alike: its id a number, as LinkedIn's are.
 func liOrgObject(o *linkedInOrg) map[string]any {
-	return map[string]any{"id": o.ID, "localizedName": o.Name, "vanityName": o.Vanity,
+	return map[string]any{"id": json.Number(o.ID), "localizedName": o.Name, "vanityName": o.Vanity,
 		"name": map[string]any{"localized": map[string]string{"en_US": o.Name}}}
 }
 
-// liOrgEntryFault is the answer GET /rest/organizations/{id} would get from the
-// organization's own faults (not the member's), in the order linkedInAPI applies
-// them, so that a batch entry fails as the single read would. s.mu held.
-func (s *Sandbox) liOrgEntryFault(t *token, id string) *response {
-	one := []string{id}
-	if f := s.hit("linkedin", t.user, one, t.seq, "provider_unavailable", "rate_limited"); f != nil {
-		return s.liFaultResponse(f)
-	}
-	if f := s.liTokenFault(t, one); f != nil {
-		return s.liFaultResponse(f)
-	}
-	if f := s.hit("linkedin", t.user, one, t.seq, "policy_blocked", "lost_asset_role"); f != nil {
-		return s.liFaultResponse(f)
-	}
-	if scopes, declined := s.effectiveScopes("linkedin", t, one); declined != "" && checkLinkedInScopes(scopes, declined, liOrgScopes) {
-		return liError(403, 100, "ACCESS_DENIED", "Not enough permissions to access: organizations.BATCH_GET.20250101")
-	}
-	if f := s.hit("linkedin", t.user, one, t.seq, "unknown"); f != nil {
-		return s.liFaultResponse(f)
-	}
-	return nil
-}
-
-// liAdAccountObject is an ad account as GET /rest/adAccounts/{id} shows it, with
-// account_disabled applied. s.mu held.
+// liAdAccountObject is an ad account as GET /rest/adAccounts/{id} and the search
+// show it, its id a number, with account_disabled applied. s.mu held.
 func (s *Sandbox) liAdAccountObject(m *linkedInMember, a *linkedInAdAccount) map[string]any {
 	status, serving := a.Status, "RUNNABLE"
 	if s.assetFault("linkedin", m.ID, a.ID, FaultAccountDisabled) {
 		status, serving = "CANCELED", "STOPPED"
 	}
-	return map[string]any{"id": a.ID, "name": a.Name, "currency": a.Currency, "status": status,
+	return map[string]any{"id": json.Number(a.ID), "name": a.Name, "currency": a.Currency, "status": status,
 		"type": "BUSINESS", "reference": "urn:li:organization:" + a.OrgID, "test": false,
 		"servingStatuses": []string{serving}}
 }
@@ -390,12 +380,9 @@ func (s *Sandbox) liSearchAdAccounts(r *http.Request, m *linkedInMember) *respon
 		if s.assetFault("linkedin", m.ID, a.ID, "lost_asset_role") {
 			continue
 		}
-		obj := s.liAdAccountObject(m, a)
-		if !match(obj) {
-			continue
+		if obj := s.liAdAccountObject(m, a); match(obj) {
+			els = append(els, obj)
 		}
-		obj["id"] = json.Number(a.ID)
-		els = append(els, obj)
 	}
 	from = min(from, len(els))
 	to := from + min(size, len(els)-from)
