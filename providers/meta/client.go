@@ -156,14 +156,15 @@ func (c *Client) Classify(err error) *providers.Error {
 
 // throttle slows calls down as Meta's reported usage nears its limit, and refuses
 // them while Meta said to wait: app-wide, or for the business object (ad account,
-// Page) the call touches. A token that hit its user limit is slowed down too.
-func (c *Client) throttle(ctx context.Context, op, object, tok string) error {
+// Page) the call touches. A token that hit its user limit (tokScope, "" for a call
+// without a user token) is slowed down too.
+func (c *Client) throttle(ctx context.Context, op, object, tokScope string) error {
 	scopes := []string{ScopeApp}
 	if object != "" {
 		scopes = append(scopes, ObjectScope(object))
 	}
-	if tok != "" {
-		scopes = append(scopes, TokenScope(tok))
+	if tokScope != "" {
+		scopes = append(scopes, tokScope)
 	}
 	usages, pauses, err := c.cfg.Limits.Load(ctx, scopes)
 	if err != nil {
@@ -205,7 +206,7 @@ func fingerprint(tok string) string {
 
 // noteResponse records what a response says about Meta's limits: the usage
 // headers, and the limit an error names (see Client).
-func (c *Client) noteResponse(h http.Header, tok, object string, e *providers.Error) {
+func (c *Client) noteResponse(h http.Header, tokScope, object string, e *providers.Error) {
 	u := ParseUsage(h)
 	now := c.cfg.Clock.Now()
 	usage, pauses := map[string]int{}, map[string]time.Time{}
@@ -229,11 +230,11 @@ func (c *Client) noteResponse(h http.Header, tok, object string, e *providers.Er
 		}
 	}
 	switch {
-	case tok == "":
+	case tokScope == "":
 	case e == nil:
-		usage[TokenScope(tok)] = 0
+		usage[tokScope] = 0
 	case e.Code == 17:
-		usage[TokenScope(tok)] = userLimited
+		usage[tokScope] = userLimited
 	}
 	// Code 4 is the app's limit, unless the same response says the app's usage is
 	// below 100%: then it cannot be app-wide, and pausing every user would turn one
@@ -261,7 +262,11 @@ func (c *Client) Usage() int {
 // decodes a 200 response into out. Any failure comes back classified.
 func (c *Client) call(ctx context.Context, op, method, path string, params url.Values, tok string, out any) error {
 	object := businessObject(path)
-	if err := c.throttle(ctx, op, object, tok); err != nil {
+	var tokScope string
+	if tok != "" {
+		tokScope = TokenScope(tok)
+	}
+	if err := c.throttle(ctx, op, object, tokScope); err != nil {
 		return err
 	}
 	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
@@ -289,10 +294,10 @@ func (c *Client) call(ctx context.Context, op, method, path string, params url.V
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := Classify(op, resp.StatusCode, resp.Header, body)
-		c.noteResponse(resp.Header, tok, object, e)
+		c.noteResponse(resp.Header, tokScope, object, e)
 		return e
 	}
-	c.noteResponse(resp.Header, tok, object, nil)
+	c.noteResponse(resp.Header, tokScope, object, nil)
 	if out == nil {
 		return nil
 	}

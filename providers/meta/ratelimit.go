@@ -102,9 +102,7 @@ func (m *MemoryLimits) Record(_ context.Context, usage map[string]int, pausedUnt
 func (c *Client) remember(scopes []string, usage map[string]int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.known == nil || len(c.known)+len(scopes) > maxKnown {
-		c.known = make(map[string]int, len(scopes))
-	}
+	c.knownRoom(len(scopes))
 	for _, s := range scopes {
 		c.known[s] = usage[s]
 	}
@@ -131,17 +129,25 @@ func (c *Client) record(usage map[string]int, pausedUntil map[string]time.Time) 
 	werr := c.cfg.Limits.Record(ctx, usage, pausedUntil)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.known == nil || len(c.known)+len(usage) > maxKnown {
-		c.known = make(map[string]int, len(usage))
-	}
-	for s, u := range usage {
-		if werr != nil {
-			// Unknown again, so the next response writes it whatever it says. The call's
-			// own result matters more than this write, and Meta repeats its limits.
+	if werr != nil {
+		// Unknown again, so the next response writes it whatever it says. The call's
+		// own result matters more than this write, and Meta repeats its limits.
+		for s := range usage {
 			delete(c.known, s)
-			continue
 		}
+		return
+	}
+	c.knownRoom(len(usage))
+	for s, u := range usage {
 		c.known[s] = u
+	}
+}
+
+// knownRoom makes room in c.known for n more scopes: past maxKnown it starts over,
+// which costs at most one needless write per scope. c.mu held.
+func (c *Client) knownRoom(n int) {
+	if c.known == nil || len(c.known)+n > maxKnown {
+		c.known = make(map[string]int, n)
 	}
 }
 
