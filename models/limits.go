@@ -16,7 +16,7 @@ type providerLimit struct {
 	Scope        string `gorm:"primaryKey"`
 	Usage        int
 	BlockedUntil *time.Time
-	UpdatedAt    time.Time `gorm:"autoUpdateTime:false"`
+	UpdatedAt    time.Time // stamped by gorm with the Store's clock, as every table's
 }
 
 // ProviderLimits is one provider's rate-limit state in the database, so that every
@@ -58,11 +58,10 @@ func (p *ProviderLimits) Load(ctx context.Context, scopes []string) (map[string]
 // each upsert leaving the other column alone: one statement for each map that is not
 // empty.
 func (p *ProviderLimits) Record(ctx context.Context, usage map[string]int, pausedUntil map[string]time.Time) error {
-	now := p.s.Now()
 	if len(usage) > 0 {
 		rows := make([]providerLimit, 0, len(usage))
 		for scope, u := range usage {
-			rows = append(rows, providerLimit{Provider: p.provider, Scope: scope, Usage: u, UpdatedAt: now})
+			rows = append(rows, providerLimit{Provider: p.provider, Scope: scope, Usage: u})
 		}
 		if err := p.upsert(ctx, rows, "usage"); err != nil {
 			return dbError("record provider usage", err)
@@ -72,7 +71,7 @@ func (p *ProviderLimits) Record(ctx context.Context, usage map[string]int, pause
 		rows := make([]providerLimit, 0, len(pausedUntil))
 		for scope, t := range pausedUntil {
 			until := ceilSecond(t.UTC())
-			rows = append(rows, providerLimit{Provider: p.provider, Scope: scope, BlockedUntil: &until, UpdatedAt: now})
+			rows = append(rows, providerLimit{Provider: p.provider, Scope: scope, BlockedUntil: &until})
 		}
 		if err := p.upsert(ctx, rows, "blocked_until"); err != nil {
 			return dbError("record provider pause", err)
