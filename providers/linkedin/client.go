@@ -444,10 +444,10 @@ func (c *Client) organizations(ctx context.Context, tok string, ids []string) (m
 				return nil, providers.UnexpectedResponse("linkedin", opOrganizations, http.StatusOK)
 			}
 			status := b.Statuses[id]
-			if status == 0 {
-				var e struct{ Status int }
-				_ = json.Unmarshal(raw, &e)
-				status = e.Status
+			if status == 0 { // statuses left out: the entry's own error body says it
+				var ae apiError
+				_ = json.Unmarshal(raw, &ae)
+				status = ae.Status
 			}
 			pe := Classify(opOrganizations, status, http.Header{}, raw)
 			if pe.Reason != providers.ReasonLostAssetRole {

@@ -137,6 +137,10 @@ func TestBatchGetEntryErrors(t *testing.T) {
 		{name: "member restricted", errs: map[string]string{"2": `{"status":403,"serviceErrorCode":100,"code":"ACCOUNT_RESTRICTED","message":"Member is restricted"}`}, reason: providers.ReasonPolicyBlocked},
 		{name: "missing permission", errs: map[string]string{"2": `{"status":403,"serviceErrorCode":100,"code":"ACCESS_DENIED","message":"Not enough permissions to access: organizations.BATCH_GET.20250101"}`}, reason: providers.ReasonMissingPermission},
 		{name: "entry not found", errs: map[string]string{"2": `{"status":404,"serviceErrorCode":0,"code":"NOT_FOUND","message":"Not found"}`}, reason: providers.ReasonUnknown},
+		{name: "lost role, statuses left out", batch: func(string) string {
+			return `{"results":{"1":{"id":1,"localizedName":"One"},"3":{"id":3,"localizedName":"Three"}},` +
+				`"errors":{"2":{"status":403,"serviceErrorCode":100,"code":"ACCESS_DENIED","message":"Caller is not an authorized user of the resource"}}}`
+		}, n: 2},
 		{name: "id left unanswered", batch: func(string) string {
 			return `{"results":{"1":{"id":1,"localizedName":"One"}},"statuses":{"1":200},"errors":{}}`
 		}, reason: providers.ReasonProviderUnavailable},
