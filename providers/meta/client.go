@@ -166,13 +166,9 @@ func (c *Client) throttle(ctx context.Context, op, object, tokScope string) erro
 	if tokScope != "" {
 		scopes = append(scopes, tokScope)
 	}
-	usages, pauses, err := c.cfg.Limits.Load(ctx, scopes)
+	usages, pauses, err := c.loadLimits(ctx, op, scopes)
 	if err != nil {
-		// Without the shared state this call could be the one that breaks a pause
-		// another replica was told to keep; the caller retries it soon enough.
-		e := providers.ClassifyTransportCtx(ctx, "meta", op, err)
-		e.Message = cmp.Or(e.Message, "could not read the shared rate-limit state")
-		return e
+		return err
 	}
 	c.remember(scopes, usages)
 	var usage int
@@ -196,6 +192,23 @@ func (c *Client) throttle(ctx context.Context, op, object, tokScope string) erro
 		}
 	}
 	return nil
+}
+
+// loadLimits reads the limit state of scopes, bounded by Timeout as the Graph call
+// is: the read is part of every call, and a database that does not answer must not
+// hold a call whose caller set no deadline. Without the state the call fails,
+// retryable, since it could be the one that breaks a pause another replica was
+// told to keep.
+func (c *Client) loadLimits(ctx context.Context, op string, scopes []string) (map[string]int, map[string]time.Time, error) {
+	ctx, cancel := providers.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	usages, pauses, err := c.cfg.Limits.Load(ctx, scopes)
+	if err != nil {
+		e := providers.ClassifyTransportCtx(ctx, "meta", op, err)
+		e.Message = cmp.Or(e.Message, "could not read the shared rate-limit state")
+		return nil, nil, e
+	}
+	return usages, pauses, nil
 }
 
 // fingerprint keys per-token state without keeping the token itself.

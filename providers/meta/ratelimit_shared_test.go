@@ -264,3 +264,38 @@ func TestUnreadableStoreStopsTheCall(t *testing.T) {
 		t.Errorf("got %v with %d calls to Meta, want a retryable error and none", err, calls.Load())
 	}
 }
+
+// stuckLimits is a store whose reads never answer until their context ends.
+type stuckLimits struct{ *meta.MemoryLimits }
+
+func (stuckLimits) Load(ctx context.Context, _ []string) (map[string]int, map[string]time.Time, error) {
+	<-ctx.Done()
+	return nil, nil, ctx.Err()
+}
+
+// TestStuckStoreIsBoundedByTimeout: the read of the shared state is part of the call,
+// so a store that does not answer fails the call, retryable, within Timeout even
+// when the caller set no deadline, and never reaches Meta.
+func TestStuckStoreIsBoundedByTimeout(t *testing.T) {
+	calls := atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = w.Write([]byte(`{"id":"1","name":"A"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c := meta.New(meta.Config{AppID: "1", AppSecret: "s", GraphURL: srv.URL, Timeout: 50 * time.Millisecond,
+		Limits: stuckLimits{meta.NewMemoryLimits()}})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Me(context.Background(), providers.Token{AccessToken: "t"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if pe, _ := providers.AsError(err); pe == nil || !pe.Retryable || providers.IsCanceled(err) || calls.Load() != 0 {
+			t.Errorf("got %v with %d calls to Meta, want a retryable error and none", err, calls.Load())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call waited on the store past its timeout")
+	}
+}
