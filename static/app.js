@@ -137,7 +137,8 @@
       all.indeterminate = ticked > 0 && ticked < shown.length;
       all.disabled = shown.length === 0;
       var total = rows.map(box).filter(function (b) { return b && b.checked; }).length;
-      if (count) count.textContent = total + " of " + rows.length + " selected";
+      // Numbers as the page writes them: "1,204", not "1204".
+      if (count) count.textContent = total.toLocaleString("en") + " of " + rows.length.toLocaleString("en") + " selected";
     }
 
     filter.addEventListener("input", function () {

@@ -47,18 +47,15 @@ func (p SwitcherProps) Summary() string {
 	if p.SearchFirst {
 		return "Search every agency's sub-accounts by name. Each sub-account listed is recorded in its history."
 	}
-	noun := "sub-accounts"
-	if p.Total == 1 {
-		noun = "sub-account"
-	}
+	subs := Plural(p.Total, "sub-account", "sub-accounts")
 	if p.Query == "" {
-		return Count(p.Total) + " " + noun
+		return subs
 	}
 	verb := "match"
 	if p.Total == 1 {
 		verb = "matches"
 	}
-	return fmt.Sprintf("%s %s %s “%s”", Count(p.Total), noun, verb, p.Query)
+	return fmt.Sprintf("%s %s “%s”", subs, verb, p.Query)
 }
 
 // Shown is how many matches the list holds.
@@ -83,6 +80,14 @@ func Count[N int | int64](n N) string {
 }
 
 var countPrinter = message.NewPrinter(language.English)
+
+// Plural is a count with its noun, one or many: "1 asset", "1,204 assets".
+func Plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return Count(n) + " " + many
+}
 
 // StatusClass is the CSS class that colours a status badge.
 func StatusClass(s models.Status) string {

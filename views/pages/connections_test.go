@@ -458,3 +458,31 @@ func TestUnchosenAssetsAreOffered(t *testing.T) {
 		t.Error("the unchosen note shows with nothing unchosen")
 	}
 }
+
+func TestDisconnectedNoteReadsAsSentences(t *testing.T) {
+	conn := metaConnection(models.StatusDisconnected, "")
+	conn.DisconnectedAt = at(10 * day)
+	doc := render(t, pages.ConnectionCardView(card(conn, false)))
+	if got := text(one(t, doc, "[data-testid=disconnected-note]")); got != "Disconnected on 5 Jun 2026. Its assets and history are kept, read-only." {
+		t.Errorf("the note reads %q", got)
+	}
+	conn.DisconnectedAt = nil
+	doc = render(t, pages.ConnectionCardView(card(conn, false)))
+	if got := text(one(t, doc, "[data-testid=disconnected-note]")); got != "Disconnected. Its assets and history are kept, read-only." {
+		t.Errorf("the note without a date reads %q", got)
+	}
+}
+
+func TestAssetRowStatusWithOnlyADisableReason(t *testing.T) {
+	a := page2()
+	a.DisableReason = 3
+	doc := renderRow(t, pages.AssetRowView(pages.AssetRow{SubAccountID: 3, Asset: a, Now: now}))
+	cell := one(t, doc, "td.col-status")
+	if cell.HasClass("cell-empty") || strings.Contains(text(cell), "—") {
+		t.Errorf("a status cell with a disable reason reads %q with class %q", text(cell), attr(cell, "class"))
+	}
+	doc = renderRow(t, pages.AssetRowView(pages.AssetRow{SubAccountID: 3, Asset: page2(), Now: now}))
+	if cell := one(t, doc, "td.col-status"); !cell.HasClass("cell-empty") || text(cell) != "—" {
+		t.Errorf("an empty status cell reads %q with class %q", text(cell), attr(cell, "class"))
+	}
+}

@@ -78,3 +78,11 @@ func TestBanners(t *testing.T) {
 		t.Error("clearing the banners out of band leaves one")
 	}
 }
+
+func TestDisconnectConfirmWithoutAssets(t *testing.T) {
+	v := pages.DisconnectView{SubAccount: cedar, Connection: metaConnection(models.StatusHealthy, ""), Assets: 0}
+	words := text(render(t, pages.DisconnectConfirm(page, v)).Find(".confirm-list"))
+	if strings.Contains(words, "0 assets") || strings.Contains(words, "Ad syncing") {
+		t.Errorf("a connection without assets reads %q", words)
+	}
+}

@@ -196,3 +196,18 @@ func TestPickerWithManyAssets(t *testing.T) {
 		t.Errorf("the filter text of a row is %q", got)
 	}
 }
+
+func TestPickerWithNothingToChoose(t *testing.T) {
+	pk := samplePicker()
+	pk.Choices = nil
+	doc := render(t, pages.Picker(page, pickerView(pk)))
+	if !strings.Contains(text(one(t, doc, "[data-testid=picker-empty]")), "reaches no Pages or ad accounts") {
+		t.Error("an empty picker does not say why")
+	}
+	if doc.Find("[data-testid=picker-submit]").Length() != 0 {
+		t.Error("an empty picker offers a submit button that can only be refused")
+	}
+	if got := attr(one(t, doc, "[data-testid=picker-cancel]"), "href"); got != "/accounts/3/connections" {
+		t.Errorf("Cancel leads to %q", got)
+	}
+}
