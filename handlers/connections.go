@@ -69,7 +69,8 @@ func (a *App) connections(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// connectionsView loads the page's connections and assets: two statements.
+// connectionsView loads the page's connections and assets: three statements, whatever
+// their number.
 func (a *App) connectionsView(ctx context.Context, t *Tenant) (pages.ConnectionsView, error) {
 	conns, err := a.store.ConnectionsOf(ctx, t.SubAccount.ID)
 	if err != nil {
@@ -79,9 +80,11 @@ func (a *App) connectionsView(ctx context.Context, t *Tenant) (pages.Connections
 	if err != nil {
 		return pages.ConnectionsView{}, err
 	}
-	manage := t.Manage && a.conns != nil
-	now := a.store.Now()
-	v := pages.ConnectionsView{SubAccount: t.SubAccount, Role: t.Role, CanManage: manage, Providers: a.providerInfos(), Now: now}
+	unchosen, err := a.store.UnchosenCounts(ctx, t.SubAccount.ID)
+	if err != nil {
+		return pages.ConnectionsView{}, err
+	}
+	v := pages.ConnectionsView{SubAccount: t.SubAccount, Role: t.Role, CanManage: a.manages(t), Providers: a.providerInfos(), Now: a.store.Now()}
 	byConn := map[int64][]models.Asset{}
 	for _, as := range assets {
 		byConn[as.ConnectionID] = append(byConn[as.ConnectionID], as)
@@ -100,17 +103,47 @@ func (a *App) connectionsView(ctx context.Context, t *Tenant) (pages.Connections
 			groupOf[c.Provider] = i
 			v.Groups = append(v.Groups, pages.ProviderGroup{Provider: pages.ProviderInfo{Name: c.Provider, Label: connection.ProviderLabel(c.Provider)}})
 		}
-		v.Groups[i].Cards = append(v.Groups[i].Cards, card(t, c, byConn[c.ID], manage, now))
+		v.Groups[i].Cards = append(v.Groups[i].Cards, a.card(t, c, byConn[c.ID], unchosen[c.ID], v.Now))
 	}
 	v.Groups = slices.DeleteFunc(v.Groups, func(g pages.ProviderGroup) bool { return len(g.Cards) == 0 })
 	return v, nil
 }
 
-// card is one connection's card with its asset rows.
-func card(t *Tenant, c models.ConnectionRow, assets []models.Asset, manage bool, now time.Time) pages.ConnectionCard {
-	cc := pages.ConnectionCard{SubAccountID: t.SubAccount.ID, Connection: c, CanManage: manage, Now: now}
+// connectionCard loads one connection's card, for htmx to swap: its own assets only.
+func (a *App) connectionCard(ctx context.Context, t *Tenant, connectionID int64) (pages.ConnectionCard, error) {
+	conns, err := a.store.ConnectionsOf(ctx, t.SubAccount.ID)
+	if err != nil {
+		return pages.ConnectionCard{}, err
+	}
+	i := slices.IndexFunc(conns, func(c models.ConnectionRow) bool { return c.ID == connectionID })
+	if i < 0 {
+		return pages.ConnectionCard{}, models.ErrNotFound
+	}
+	all, err := a.store.AssetsOfConnection(ctx, t.SubAccount.ID, connectionID)
+	if err != nil {
+		return pages.ConnectionCard{}, err
+	}
+	var chosen []models.Asset
+	unchosen := 0
+	for _, as := range all {
+		switch {
+		case as.Selected:
+			chosen = append(chosen, as)
+		case as.MissingSince == nil:
+			unchosen++
+		}
+	}
+	return a.card(t, conns[i], chosen, unchosen, a.store.Now()), nil
+}
+
+// manages reports whether the request's user may change connections here (and the app can).
+func (a *App) manages(t *Tenant) bool { return t.Manage && a.conns != nil }
+
+// card is one connection's card with its chosen assets' rows.
+func (a *App) card(t *Tenant, c models.ConnectionRow, assets []models.Asset, unchosen int, now time.Time) pages.ConnectionCard {
+	cc := pages.ConnectionCard{SubAccountID: t.SubAccount.ID, Connection: c, CanManage: a.manages(t), Unchosen: unchosen, Now: now}
 	for _, as := range assets {
-		cc.Assets = append(cc.Assets, assetRow(t, c.Connection, as, manage, now))
+		cc.Assets = append(cc.Assets, assetRow(t, c.Connection, as, cc.CanManage, now))
 	}
 	return cc
 }
@@ -118,7 +151,7 @@ func card(t *Tenant, c models.ConnectionRow, assets []models.Asset, manage bool,
 // assetRow is one asset's row.
 func assetRow(t *Tenant, c models.Connection, as models.Asset, manage bool, now time.Time) pages.AssetRow {
 	return pages.AssetRow{SubAccountID: t.SubAccount.ID, Asset: as, CanManage: manage && c.Status != models.StatusDisconnected,
-		Dead: c.Status == models.StatusReauthRequired, Now: now}
+		Dead: c.Status == models.StatusReauthRequired || c.Status == models.StatusPermissionsMissing, Now: now}
 }
 
 // banners are the sub-account's connections needing action, for the top of its pages.

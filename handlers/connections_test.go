@@ -338,3 +338,29 @@ func TestConnectLinkedInKeepsBothClocks(t *testing.T) {
 		t.Errorf("the card does not say until when the token can be renewed: %s", strings.Join(strings.Fields(card.Text()), " "))
 	}
 }
+
+func TestAssetsLeftOutAreOfferedLater(t *testing.T) {
+	t.Parallel()
+	s := newSandboxSite(t)
+	b := s.signedIn("admin@bluebird.test")
+	bakery := s.subs["Bluebird Bakery"]
+	picker := b.connect(bakery, "meta", avery)
+	form := url.Values{}
+	picker.doc.Find(`input[name="asset"]`).Slice(0, 4).Each(func(_ int, sel *goquery.Selection) { form.Add("asset", sel.AttrOr("value", "")) })
+	if done := b.post(picker.path, form); done.status != http.StatusSeeOther {
+		t.Fatalf("save: %d", done.status)
+	}
+	page := b.get(accountPath(bakery, "/connections"))
+	if n := page.doc.Find(`[data-testid="asset-row"]`).Length(); n != 4 {
+		t.Errorf("%d asset rows, want the 4 chosen", n)
+	}
+	if got := strings.Join(strings.Fields(page.doc.Find(`[data-testid="unchosen"]`).Text()), " "); !strings.Contains(got, "6 more assets available") {
+		t.Errorf("the card says %q about the 6 assets left out", got)
+	}
+	// Refresh all answers with the card, which says the same.
+	connID := strings.TrimPrefix(page.doc.Find(`[data-testid="connection"]`).AttrOr("id", ""), "connection-")
+	card := b.post(accountPath(bakery, "/connections/"+connID+"/refresh"), nil, "HX-Request", "true")
+	if !strings.Contains(strings.Join(strings.Fields(card.body), " "), "6 more assets available") {
+		t.Errorf("the refreshed card does not offer the 6 assets left out")
+	}
+}

@@ -48,7 +48,7 @@ func (a *App) refreshAsset(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	row := assetRow(t, conn, asset, t.Manage, a.store.Now())
+	row := assetRow(t, conn, asset, a.manages(t), a.store.Now())
 	row.Outcome, row.OutcomeKind = outcome, kind
 	a.render(w, r, http.StatusOK, pages.AssetRowView(row))
 	return nil
@@ -101,7 +101,7 @@ func refreshOutcome(res connection.Result, err error, ok string) (string, string
 // element that asked (HX-Retarget), and the sub-account's banners out of band.
 func (a *App) renderCard(w http.ResponseWriter, r *http.Request, connectionID int64, outcome, kind string) error {
 	t := tenantFrom(r.Context())
-	v, err := a.connectionsView(r.Context(), t)
+	c, err := a.connectionCard(r.Context(), t, connectionID)
 	if err != nil {
 		return err
 	}
@@ -109,19 +109,11 @@ func (a *App) renderCard(w http.ResponseWriter, r *http.Request, connectionID in
 	if err != nil {
 		return err
 	}
-	for _, g := range v.Groups {
-		for _, c := range g.Cards {
-			if c.Connection.ID != connectionID {
-				continue
-			}
-			c.Outcome, c.OutcomeKind = outcome, kind
-			w.Header().Set("HX-Retarget", fmt.Sprintf("#connection-%d", connectionID))
-			w.Header().Set("HX-Reswap", "outerHTML")
-			a.render(w, r, http.StatusOK, templ.Join(pages.ConnectionCardView(c), layouts.BannersOOB(banners)))
-			return nil
-		}
-	}
-	return errNotFound(nil)
+	c.Outcome, c.OutcomeKind = outcome, kind
+	w.Header().Set("HX-Retarget", fmt.Sprintf("#connection-%d", connectionID))
+	w.Header().Set("HX-Reswap", "outerHTML")
+	a.render(w, r, http.StatusOK, templ.Join(pages.ConnectionCardView(c), layouts.BannersOOB(banners)))
+	return nil
 }
 
 // problemText says what a failed refresh means for the people looking at it, and how

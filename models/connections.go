@@ -124,6 +124,26 @@ func (s *Store) AssetsOf(ctx context.Context, subAccountID int64) ([]Asset, erro
 	return as, dbError("list assets", err)
 }
 
+// UnchosenCounts says, per connection of a sub-account, how many reachable assets it
+// reaches that are not chosen here (Choose assets offers them), in one statement.
+func (s *Store) UnchosenCounts(ctx context.Context, subAccountID int64) (map[int64]int, error) {
+	var rows []struct {
+		ConnectionID int64
+		N            int
+	}
+	err := s.db.WithContext(ctx).Table("assets").Select("connection_id, COUNT(*) AS n").
+		Where("sub_account_id = ? AND NOT selected AND missing_since IS NULL", subAccountID).
+		Group("connection_id").Scan(&rows).Error
+	if err != nil {
+		return nil, dbError("count unchosen assets", err)
+	}
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		out[r.ConnectionID] = r.N
+	}
+	return out, nil
+}
+
 // AssetsOfConnection lists every asset a connection reaches, chosen or not.
 func (s *Store) AssetsOfConnection(ctx context.Context, subAccountID, connectionID int64) ([]Asset, error) {
 	var as []Asset
