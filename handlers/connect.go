@@ -286,7 +286,8 @@ func chosenAssets(r *http.Request) ([]string, error) {
 	return r.PostForm["asset"], nil
 }
 
-// idParam reads a positive id from the URL; anything else is a 404.
+// idParam reads a positive id from the URL; anything else is a 404. One URL per record:
+// "01" or "+1" is not another name for 1.
 func idParam(r *http.Request, name string) (int64, error) {
 	param := chi.URLParam(r, name)
 	id, err := strconv.ParseInt(param, 10, 64)

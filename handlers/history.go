@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -57,8 +58,7 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, conn *models.Conne
 	if err != nil {
 		return err
 	}
-	title := "History"
-	page, err := a.page(w, r, title, "connections")
+	page, err := a.page(w, r, "History", "connections")
 	if err != nil {
 		return err
 	}
@@ -90,15 +90,11 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, conn *models.Conne
 func formatCursor(c models.HistoryCursor) string { return fmt.Sprintf("%d-%d", c.At.Unix(), c.ID) }
 
 func parseCursor(s string) (models.HistoryCursor, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '-' && i > 0 {
-			sec, err1 := strconv.ParseInt(s[:i], 10, 64)
-			id, err2 := strconv.ParseInt(s[i+1:], 10, 64)
-			if err1 != nil || err2 != nil || id <= 0 || sec <= 0 {
-				return models.HistoryCursor{}, false
-			}
-			return models.HistoryCursor{At: time.Unix(sec, 0).UTC(), ID: id}, true
-		}
+	secs, id, ok := strings.Cut(s, "-")
+	sec, err1 := strconv.ParseInt(secs, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil || sec <= 0 || n <= 0 {
+		return models.HistoryCursor{}, false
 	}
-	return models.HistoryCursor{}, false
+	return models.HistoryCursor{At: time.Unix(sec, 0).UTC(), ID: n}, true
 }

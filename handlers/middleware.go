@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -195,11 +194,9 @@ func isSafeMethod(m string) bool {
 // One the user cannot reach is a 404, exactly like one that does not exist.
 func (a *App) loadTenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		param := chi.URLParam(r, "subAccountID")
-		id, err := strconv.ParseInt(param, 10, 64)
-		// One URL per sub-account: "01" or "+1" is not another name for 1.
-		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != param {
-			a.renderError(w, r, errNotFound(err))
+		id, err := idParam(r, "subAccountID")
+		if err != nil {
+			a.renderError(w, r, toError(err))
 			return
 		}
 		p := principalFrom(r.Context())
