@@ -92,36 +92,34 @@ func (s *Store) SaveFlowSession(ctx context.Context, state, session string) erro
 	return dbError("save flow session", res.Error)
 }
 
-// FlowSession returns gothic's session of the flow with state, whatever its stage.
-func (s *Store) FlowSession(ctx context.Context, state string) (string, error) {
-	var f OAuthFlow
-	err := s.db.WithContext(ctx).Select("goth_session").Where("state_hash = ?", HashState(state)).Take(&f).Error
-	return f.GothSession, dbError("load flow session", err)
-}
-
 // ClaimFlow spends the state of a callback: the flow must exist, belong to userID, be
-// unexpired and unclaimed. It succeeds once; a second call gets ErrFlowUsed.
+// unexpired and unclaimed. It succeeds once; a second call gets ErrFlowUsed. The flow comes
+// back with gothic's session, which the row gives up in the same statement: it holds the
+// dialog URL, state included, and is needed no more once the callback has it.
 func (s *Store) ClaimFlow(ctx context.Context, state string, userID int64) (OAuthFlow, error) {
-	hash, now := HashState(state), s.Now()
-	res := s.db.WithContext(ctx).Model(&OAuthFlow{}).
-		Where("state_hash = ? AND user_id = ? AND stage = ? AND expires_at > ?", hash, userID, StageStarted, now).
-		Update("stage", StageClaimed)
-	if res.Error != nil {
-		return OAuthFlow{}, dbError("claim flow", res.Error)
-	}
+	now := s.Now()
 	var f OAuthFlow
-	err := s.db.WithContext(ctx).Where("state_hash = ? AND user_id = ?", hash, userID).Take(&f).Error
+	err := s.db.WithContext(ctx).Where("state_hash = ? AND user_id = ?", HashState(state), userID).Take(&f).Error
 	switch {
 	case errors.Is(dbError("", err), ErrNotFound):
 		// Another user's state is as unknown to this one as a forged one.
 		return OAuthFlow{}, ErrFlowUnknown
 	case err != nil:
 		return OAuthFlow{}, dbError("claim flow", err)
+	}
+	res := s.db.WithContext(ctx).Model(&OAuthFlow{}).
+		Where("id = ? AND stage = ? AND expires_at > ?", f.ID, StageStarted, now).
+		Updates(map[string]any{"stage": StageClaimed, "goth_session": ""})
+	switch {
+	case res.Error != nil:
+		return OAuthFlow{}, dbError("claim flow", res.Error)
 	case res.RowsAffected == 1:
+		f.Stage = StageClaimed
 		return f, nil
-	case f.Stage == StageStarted:
+	case f.Stage == StageStarted && !f.ExpiresAt.After(now):
 		return f, ErrFlowExpired
 	}
+	// Claimed before, or by a request racing this one.
 	return f, ErrFlowUsed
 }
 

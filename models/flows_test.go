@@ -32,6 +32,9 @@ func TestFlowStateIsBoundExpiringAndSingleUse(t *testing.T) {
 		}
 	}
 	start("good")
+	if err := s.SaveFlowSession(ctx, "good", `{"meta@x":"dialog URL with state=good"}`); err != nil {
+		t.Fatal(err)
+	}
 	start("late")
 	start("bobs-try")
 	tests := []struct {
@@ -54,12 +57,13 @@ func TestFlowStateIsBoundExpiringAndSingleUse(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
 		}
 	}
-	// The state itself is never stored.
-	if _, err := s.FlowSession(ctx, "good"); err != nil {
-		t.Fatal(err)
-	}
+	// The state itself is never stored, and gothic's session (whose dialog URL carries it)
+	// is given up when the callback claims the flow.
 	if models.HashState("good") == "good" {
 		t.Fatal("state kept in clear")
+	}
+	if kept, err := s.FlowSessionsOf(ctx, models.StageClaimed); err != nil || len(kept) != 1 || kept[0] != "" {
+		t.Errorf("a claimed flow keeps gothic's session: %q (err %v)", kept, err)
 	}
 	// Expired flows are pruned.
 	clock.Advance(time.Hour)

@@ -179,8 +179,9 @@ func (f *Flows) Complete(w http.ResponseWriter, r *http.Request, provider string
 	if rr := f.names[fl.Provider].rerequest; rr != "" && strings.Contains(fl.GothSession, `"`+rr+`"`) {
 		name = rr
 	}
-	ctx := context.WithValue(r.Context(), stateKey{}, state)
-	ctx = context.WithValue(ctx, flowsKey{}, f)
+	// gothic reads its session from the claimed flow; it saves nothing more, as the store
+	// is not in this context (after the code exchange its session holds the token).
+	ctx := context.WithValue(r.Context(), claimedKey{}, fl.GothSession)
 	ctx = context.WithValue(ctx, gothic.ProviderParamKey, name)
 	gu, err := gothic.CompleteUserAuth(w, r.WithContext(ctx))
 	if err != nil {
@@ -211,8 +212,9 @@ func requestedScopes(p goth.Provider) string {
 }
 
 type (
-	stateKey struct{}
-	flowsKey struct{}
+	stateKey   struct{}
+	flowsKey   struct{}
+	claimedKey struct{}
 )
 
 func randomString(n int) string {
@@ -223,16 +225,10 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// contextStore is the sessions.Store installed in gothic: it keeps gothic's values in the
-// row of the flow whose state the request carries (set by Begin, or the callback's query).
+// contextStore is the sessions.Store installed in gothic. While Begin runs, it saves
+// gothic's values in the row of the new flow (the request context carries the flows and the
+// state); while Complete runs, it reads them from the flow the callback claimed.
 type contextStore struct{}
-
-func (contextStore) state(r *http.Request) string {
-	if s, ok := r.Context().Value(stateKey{}).(string); ok {
-		return s
-	}
-	return r.URL.Query().Get("state")
-}
 
 func (cs contextStore) Get(r *http.Request, name string) (*sessions.Session, error) {
 	return cs.New(r, name)
@@ -241,17 +237,9 @@ func (cs contextStore) Get(r *http.Request, name string) (*sessions.Session, err
 func (cs contextStore) New(r *http.Request, name string) (*sessions.Session, error) {
 	s := sessions.NewSession(cs, name)
 	s.IsNew = true
-	f, _ := r.Context().Value(flowsKey{}).(*Flows)
-	state := cs.state(r)
-	if f == nil || state == "" {
-		return s, nil
-	}
-	raw, err := f.store.FlowSession(r.Context(), state)
-	if err != nil || raw == "" {
-		return s, nil
-	}
+	raw, _ := r.Context().Value(claimedKey{}).(string)
 	var values map[string][]byte
-	if err := json.Unmarshal([]byte(raw), &values); err != nil {
+	if raw == "" || json.Unmarshal([]byte(raw), &values) != nil {
 		return s, nil
 	}
 	for k, v := range values {
@@ -263,7 +251,7 @@ func (cs contextStore) New(r *http.Request, name string) (*sessions.Session, err
 
 func (cs contextStore) Save(r *http.Request, _ http.ResponseWriter, s *sessions.Session) error {
 	f, _ := r.Context().Value(flowsKey{}).(*Flows)
-	state := cs.state(r)
+	state, _ := r.Context().Value(stateKey{}).(string)
 	if f == nil || state == "" || s.Options != nil && s.Options.MaxAge < 0 {
 		return nil
 	}
