@@ -17,7 +17,8 @@ import (
 // agency users) with 403; they never see the buttons.
 func (a *App) requireManage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if supportWrites(r) || principalFrom(r.Context()).IsSupport() {
+		// supportReadOnly already refused support's POSTs; this covers the action pages.
+		if principalFrom(r.Context()).IsSupport() {
 			a.renderError(w, r, errSupportReadOnly)
 			return
 		}
