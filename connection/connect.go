@@ -248,7 +248,10 @@ func (s *Service) Connect(ctx context.Context, t Tenant, userID, flowID int64, c
 	if err := json.Unmarshal([]byte(f.Assets), &discovered); err != nil {
 		return models.Connection{}, fmt.Errorf("connection: read discovered assets of flow %d: %w", f.ID, err)
 	}
-	var conn models.Connection
+	var (
+		conn   models.Connection
+		queued int
+	)
 	err = s.store.Tx(ctx, func(tx *models.Store) error {
 		if err := tx.FinishFlow(ctx, userID, f.ID); err != nil {
 			return err
@@ -300,10 +303,13 @@ func (s *Service) Connect(ctx context.Context, t Tenant, userID, flowID int64, c
 			newStatus, reason, detail = models.StatusPermissionsMissing, providers.ReasonMissingPermission, sc
 		}
 		oldStatus := old.Status
+		was := beforeOf(old)
 		conn.Status, conn.Reason, conn.ReasonDetail = newStatus, reason, detail
 		conn.LastErrorCode, conn.LastErrorSubcode, conn.LastErrorMessage = 0, 0, ""
 		conn.ConsecutiveFailures = 0
 		conn.LastCheckedAt, conn.DisconnectedAt = &now, nil
+		conn.UnreachableSince, conn.IncidentID = nil, nil
+		conn.NextCheckAt = s.nextHealthyCheck(conn, now)
 		if oldStatus != newStatus {
 			conn.StatusChangedAt = &now
 		}
@@ -322,11 +328,15 @@ func (s *Service) Connect(ctx context.Context, t Tenant, userID, flowID int64, c
 		}); err != nil {
 			return err
 		}
+		if queued, err = s.afterChange(ctx, tx, t, conn, was, now); err != nil {
+			return err
+		}
 		return s.syncDiscovered(ctx, tx, t, conn, discovered, chosen)
 	})
 	if err != nil {
 		return models.Connection{}, err
 	}
+	s.kick(ctx, queued)
 	return conn, nil
 }
 

@@ -117,6 +117,9 @@ func (s *Service) RefreshAsset(ctx context.Context, t Tenant, assetID int64) (Re
 	if err != nil {
 		return Result{}, err
 	}
+	if res.StatusChanged {
+		s.kick(ctx, 1)
+	}
 	res.Asset, res.Connection = asset, conn
 	return res, nil
 }
@@ -211,6 +214,9 @@ func (s *Service) RefreshAll(ctx context.Context, t Tenant, connectionID int64) 
 	if err != nil {
 		return Result{}, err
 	}
+	if res.StatusChanged {
+		s.kick(ctx, 1)
+	}
 	res.Connection = conn
 	return res, nil
 }
@@ -235,8 +241,10 @@ func (s *Service) open(ctx context.Context, t Tenant, connectionID int64) (model
 func (s *Service) recovered(ctx context.Context, tx *models.Store, t Tenant, conn *models.Connection, now time.Time) (bool, error) {
 	conn.LastCheckedAt = &now
 	conn.ConsecutiveFailures = 0
+	was := beforeOf(*conn)
 	old := conn.Status
 	changed := old != models.StatusHealthy && old != models.StatusExpiring
+	conn.UnreachableSince, conn.IncidentID = nil, nil
 	if changed {
 		conn.Status, conn.Reason, conn.ReasonDetail = models.StatusHealthy, "", ""
 		conn.LastErrorCode, conn.LastErrorSubcode, conn.LastErrorMessage = 0, 0, ""
@@ -248,10 +256,14 @@ func (s *Service) recovered(ctx context.Context, tx *models.Store, t Tenant, con
 	if !changed {
 		return false, nil
 	}
-	return true, record(ctx, tx, t, models.EventStatusChanged, conn, nil, func(e *models.ConnectionEvent) {
+	if err := record(ctx, tx, t, models.EventStatusChanged, conn, nil, func(e *models.ConnectionEvent) {
 		e.OldStatus, e.NewStatus = old, models.StatusHealthy
 		e.Detail = "A call with the connection's token succeeded again"
-	})
+	}); err != nil {
+		return false, err
+	}
+	_, err := s.afterChange(ctx, tx, t, *conn, was, now)
+	return true, err
 }
 
 // failed records a failed refresh and applies its effect (see Classify); asset is nil for
@@ -259,6 +271,7 @@ func (s *Service) recovered(ctx context.Context, tx *models.Store, t Tenant, con
 func (s *Service) failed(ctx context.Context, tx *models.Store, t Tenant, conn *models.Connection, asset *models.Asset, pe *providers.Error, now time.Time) (bool, error) {
 	effect, status := Classify(pe.Reason)
 	old := conn.Status
+	was := beforeOf(*conn)
 	if effect == EffectTransient && (old == models.StatusHealthy || old == models.StatusExpiring || old == models.StatusDegraded) {
 		status = models.StatusDegraded
 	} else if effect == EffectTransient {
@@ -293,7 +306,13 @@ func (s *Service) failed(ctx context.Context, tx *models.Store, t Tenant, conn *
 	if changed {
 		conn.StatusChangedAt = &now
 	}
+	if effect == EffectTransient && conn.UnreachableSince == nil {
+		conn.UnreachableSince = &now
+	}
 	if err := tx.UpdateConnection(ctx, t.SubAccountID, *conn); err != nil {
+		return false, err
+	}
+	if _, err := s.afterChange(ctx, tx, t, *conn, was, now); err != nil {
 		return false, err
 	}
 	return changed, record(ctx, tx, t, models.EventRefreshFailed, conn, asset, func(e *models.ConnectionEvent) {

@@ -97,6 +97,23 @@ type Config struct {
 	// then gets ErrOverloaded, so that a burst of clicks cannot pile up goroutines and sockets.
 	MaxCalls int
 	CallWait time.Duration
+
+	// Notifier writes the emails status changes call for; nil sends none.
+	Notifier Notifier
+	// Metrics counts checks, renewals and sweeps; nil counts nothing.
+	Metrics Metrics
+	// CheckEvery is how often a working connection is checked (HEALTH_INTERVAL); default
+	// 15 minutes.
+	CheckEvery time.Duration
+	// RenewBefore is how long before its expiry a refresh-token connection is renewed;
+	// default 10 days.
+	RenewBefore time.Duration
+	// UnreachableNotice is how long a provider may not answer for a connection before its
+	// admins get one "we cannot reach" email; default 3 days.
+	UnreachableNotice time.Duration
+	// SweepConcurrency bounds the groups of checks per provider a sweep runs at once;
+	// default 4.
+	SweepConcurrency int
 }
 
 // Service is the connection service.
@@ -110,6 +127,13 @@ type Service struct {
 	pickerTTL time.Duration
 	calls     *semaphore.Weighted
 	callWait  time.Duration
+
+	notifier          Notifier
+	metrics           Metrics
+	checkEvery        time.Duration
+	renewBefore       time.Duration
+	unreachableNotice time.Duration
+	sweepConcurrency  int
 }
 
 // New builds the service.
@@ -120,7 +144,9 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{store: cfg.Store, cipher: cfg.Cipher, providers: map[string]providers.Provider{},
 		log: cmp.Or(cfg.Log, slog.Default()), leaseFor: cmp.Or(cfg.LeaseFor, 2*time.Minute),
 		pickerTTL: cmp.Or(cfg.PickerTTL, 30*time.Minute), calls: semaphore.NewWeighted(int64(cmp.Or(cfg.MaxCalls, 32))),
-		callWait: cmp.Or(cfg.CallWait, 10*time.Second)}
+		callWait: cmp.Or(cfg.CallWait, 10*time.Second), notifier: cfg.Notifier, metrics: cfg.Metrics,
+		checkEvery: cmp.Or(cfg.CheckEvery, DefaultCheckEvery), renewBefore: cmp.Or(cfg.RenewBefore, DefaultRenewBefore),
+		unreachableNotice: cmp.Or(cfg.UnreachableNotice, DefaultUnreachableNotice), sweepConcurrency: cmp.Or(cfg.SweepConcurrency, 4)}
 	for _, p := range cfg.Providers {
 		s.providers[p.Name()] = p
 		s.names = append(s.names, p.Name())

@@ -51,6 +51,9 @@ type Config struct {
 	// store's clock, which is the sandbox's in sandbox mode: advancing that one by 60 days to
 	// watch a token expire must not sign everyone out.
 	SessionClock providers.Clock
+	// MetaAppSecret verifies Meta's deauthorize callbacks; without it (or without
+	// Connections) the callback route is not mounted.
+	MetaAppSecret string
 }
 
 // LoginLimits bound how often sign-in may be tried and how many passwords are checked at once.
@@ -106,6 +109,7 @@ type App struct {
 	conns          *connection.Service
 	flows          *oauth.Flows
 	wall           providers.Clock
+	metaAppSecret  string
 }
 
 // New builds the web application.
@@ -140,6 +144,7 @@ func New(cfg Config) (*App, error) {
 		conns:          cfg.Connections,
 		flows:          cfg.Flows,
 		wall:           cmp.Or[providers.Clock](cfg.SessionClock, providers.SystemClock{}),
+		metaAppSecret:  cfg.MetaAppSecret,
 	}, nil
 }
 

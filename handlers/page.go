@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/relink/relink/connection"
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/views/components"
 	"github.com/relink/relink/views/layouts"
@@ -59,6 +60,13 @@ func (a *App) frame(r *http.Request, title, section string) (layouts.Page, error
 		props.Results = withCurrentFirst(props.Results, *props.Current)
 	}
 	page.Switcher = &props
+	incidents, err := a.store.OpenIncidents(ctx)
+	if err != nil {
+		return page, err
+	}
+	for _, in := range incidents {
+		page.Incidents = append(page.Incidents, layouts.Incident{Provider: connection.ProviderLabel(in.Provider), Since: in.StartedAt})
+	}
 	return page, nil
 }
 

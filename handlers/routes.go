@@ -30,6 +30,11 @@ func (a *App) Routes() http.Handler {
 		r.Mount(prefix, h)
 	}
 
+	if a.metaAppSecret != "" && a.conns != nil {
+		// Called by Meta's servers, not a browser: no session, the signature is the proof.
+		r.Post("/callbacks/meta/deauthorize", a.handle(a.metaDeauthorize))
+	}
+
 	r.Get("/login", a.handle(a.loginPage))
 	r.Post("/login", a.handle(a.loginSubmit))
 	r.Get("/logout", a.withOptionalUser(a.handle(a.logoutPage)).ServeHTTP)
@@ -59,6 +64,7 @@ func (a *App) Routes() http.Handler {
 				r.Get("/connections/{connectionID}/assets", a.handle(a.chooseAssetsPage))
 				r.Post("/connections/{connectionID}/assets", a.handle(a.chooseAssetsSubmit))
 				r.Post("/connections/{connectionID}/refresh", a.handle(a.refreshAll))
+				r.Post("/connections/{connectionID}/check", a.handle(a.checkNow))
 				r.Post("/connections/{connectionID}/reauthenticate", a.handle(a.reauthenticate))
 				r.Get("/connections/{connectionID}/disconnect", a.handle(a.disconnectPage))
 				r.Post("/connections/{connectionID}/disconnect", a.handle(a.disconnect))

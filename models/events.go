@@ -96,12 +96,15 @@ const (
 	EventAssetRecovered = "asset_recovered"
 	// EventAssetProblem: one asset failed to refresh on its own (lost role, disabled).
 	EventAssetProblem = "asset_problem"
+	// EventProviderIncident: the connection's checks failed during an outage of its
+	// provider that touched many connections at once.
+	EventProviderIncident = "provider_incident"
 )
 
 // EventKinds lists every event kind, for the history filter.
 var EventKinds = []string{EventConnected, EventReauthenticated, EventAssetAdded, EventAssetRemoved,
 	EventAssetUnreachable, EventAssetRecovered, EventAssetProblem, EventRefreshOK, EventRefreshFailed,
-	EventTokenRenewed, EventCheckFailing, EventCheckRecovered, EventStatusChanged, EventDisconnected,
+	EventTokenRenewed, EventCheckFailing, EventCheckRecovered, EventProviderIncident, EventStatusChanged, EventDisconnected,
 	EventNotificationSent, EventSupportView}
 
 // HistoryQuery selects one page of history, newest first.

@@ -180,7 +180,12 @@ type Connection struct {
 	ConsecutiveFailures int
 	TotalFailures       int
 	StatusChangedAt     *time.Time
-	ConnectedByUserID   *int64
+	// UnreachableSince is the first transient failure of the current streak; nil while
+	// the provider answers.
+	UnreachableSince *time.Time
+	// IncidentID is the provider incident the connection's last failed check belonged to.
+	IncidentID        *int64
+	ConnectedByUserID *int64
 	// ConnectedAt is when ConnectedByUserID made the current grant.
 	ConnectedAt    *time.Time
 	DisconnectedAt *time.Time

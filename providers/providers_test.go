@@ -26,6 +26,9 @@ func TestEveryReasonHasMessageAndFix(t *testing.T) {
 		if r.Message() == "" || r.Fix() == "" {
 			t.Errorf("%s lacks message or fix", r)
 		}
+		if r != providers.ReasonUnknown && r.Title() == providers.ReasonUnknown.Title() {
+			t.Errorf("%s has no title of its own", r)
+		}
 		if seen[r.Message()] {
 			t.Errorf("%s shares its message with another reason", r)
 		}

@@ -115,6 +115,30 @@ func (r Reason) Message() string {
 	return reasonTexts[ReasonUnknown].message
 }
 
+// Title is the reason in a few words, for a headline: "Password changed".
+func (r Reason) Title() string {
+	if t, ok := reasonTitles[r]; ok {
+		return t
+	}
+	return reasonTitles[ReasonUnknown]
+}
+
+var reasonTitles = map[Reason]string{
+	ReasonTokenExpired:        "Access expired",
+	ReasonPasswordChanged:     "Password changed",
+	ReasonAppRemoved:          "App removed",
+	ReasonSecurityCheckpoint:  "Security check pending",
+	ReasonUnconfirmedAccount:  "Account not confirmed",
+	ReasonSessionInvalidated:  "Logged out",
+	ReasonLostAssetRole:       "Role lost",
+	ReasonMissingPermission:   "Permission missing",
+	ReasonRefreshTokenInvalid: "Long-term access ended",
+	ReasonRateLimited:         "Slowed down by the provider",
+	ReasonProviderUnavailable: "Provider not answering",
+	ReasonPolicyBlocked:       "Blocked by policy",
+	ReasonUnknown:             "Unrecognised error",
+}
+
 // Fix is a plain-language sentence for end users saying how to repair it.
 func (r Reason) Fix() string {
 	if t, ok := reasonTexts[r]; ok {

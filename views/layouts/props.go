@@ -2,6 +2,8 @@
 package layouts
 
 import (
+	"time"
+
 	"github.com/a-h/templ"
 
 	"github.com/relink/relink/models"
@@ -28,6 +30,15 @@ type Page struct {
 	NoOverview bool
 	// Banners are the current sub-account's connections that need action.
 	Banners []Banner
+	// Incidents are the providers not answering right now, shown to everyone.
+	Incidents []Incident
+}
+
+// Incident is a provider that stopped answering for many connections at once.
+type Incident struct {
+	// Provider is "Facebook" or "LinkedIn".
+	Provider string
+	Since    time.Time
 }
 
 // SignedIn reports whether the page is shown to a signed-in user.

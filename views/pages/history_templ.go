@@ -732,6 +732,8 @@ func EventLabel(kind string) string {
 		return "Check failing"
 	case models.EventCheckRecovered:
 		return "Check recovered"
+	case models.EventProviderIncident:
+		return "Provider outage"
 	case models.EventStatusChanged:
 		return "Health changed"
 	case models.EventDisconnected:

@@ -1,0 +1,47 @@
+package connection
+
+import (
+	"context"
+
+	"github.com/relink/relink/models"
+	"github.com/relink/relink/providers"
+)
+
+// AppRemoved applies the provider's word that its user externalUserID removed Relink
+// (Meta's deauthorize callback, whose signature the caller verified): every connection of
+// that user, in every sub-account, needs reauthenticating now, without waiting for a
+// check. It returns how many connections changed.
+func (s *Service) AppRemoved(ctx context.Context, provider, externalUserID, requestID string) (int, error) {
+	conns, err := s.store.System().ConnectionsOfProviderUser(ctx, provider, externalUserID)
+	if err != nil {
+		return 0, err
+	}
+	changed, queued := 0, 0
+	pe := &providers.Error{Provider: provider, Op: "deauthorize_callback", Reason: providers.ReasonAppRemoved,
+		Message: "the user removed the app (deauthorize callback)"}
+	err = s.store.Tx(ctx, func(tx *models.Store) error {
+		for _, c := range conns {
+			t := Tenant{SubAccountID: c.SubAccountID, Actor: SystemActor, RequestID: requestID}
+			c, err := tx.Connection(ctx, c.SubAccountID, c.ID)
+			if err != nil {
+				return err
+			}
+			if c.Status == models.StatusReauthRequired && c.Reason == providers.ReasonAppRemoved {
+				continue
+			}
+			was := beforeOf(c)
+			n, err := s.checkFailed(ctx, tx, t, &c, was, pe, s.now())
+			if err != nil {
+				return err
+			}
+			changed++
+			queued += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.kick(ctx, queued)
+	return changed, nil
+}

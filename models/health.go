@@ -1,0 +1,134 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// ProviderIncident is a provider that stopped answering for many connections at once.
+// At most one is open (EndedAt nil) per provider.
+type ProviderIncident struct {
+	ID            int64
+	Provider      string
+	StartedAt     time.Time
+	EndedAt       *time.Time
+	FailedChecks  int
+	LastFailureAt time.Time
+	Reason        string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// DueConnections returns up to limit connections whose check is due at now (never checked,
+// or next_check_at reached), not disconnected, with ids above afterID, in id order: the
+// sweep pages through them with the last id it saw, so a connection it could not check is
+// not read again in the same sweep. Tokens come as ciphertext.
+func (sys System) DueConnections(ctx context.Context, now time.Time, afterID int64, limit int) ([]Connection, error) {
+	var cs []Connection
+	err := sys.s.db.WithContext(ctx).
+		Where("status <> ? AND (next_check_at IS NULL OR next_check_at <= ?) AND id > ?", StatusDisconnected, now, afterID).
+		Order("id").Limit(limit).Find(&cs).Error
+	return cs, dbError("load due connections", err)
+}
+
+// ConnectionsOfProviderUser returns every connection, in every sub-account, of the provider
+// user externalUserID that is not disconnected: a signal about that user (Meta's
+// deauthorize callback) concerns all of them.
+func (sys System) ConnectionsOfProviderUser(ctx context.Context, provider, externalUserID string) ([]Connection, error) {
+	var cs []Connection
+	err := sys.s.db.WithContext(ctx).
+		Where("provider = ? AND external_user_id = ? AND status <> ?", provider, externalUserID, StatusDisconnected).
+		Order("id").Find(&cs).Error
+	return cs, dbError("load connections of provider user", err)
+}
+
+// SelectedAssetsOf returns the selected assets of the given connections, with one query.
+func (sys System) SelectedAssetsOf(ctx context.Context, connectionIDs []int64) ([]Asset, error) {
+	if len(connectionIDs) == 0 {
+		return nil, nil
+	}
+	var as []Asset
+	err := sys.s.db.WithContext(ctx).Where("connection_id IN ? AND selected", connectionIDs).
+		Order("connection_id, id").Find(&as).Error
+	return as, dbError("load assets of connections", err)
+}
+
+// OpenIncidents returns the open provider incidents, oldest first.
+func (s *Store) OpenIncidents(ctx context.Context) ([]ProviderIncident, error) {
+	var is []ProviderIncident
+	err := s.db.WithContext(ctx).Where("ended_at IS NULL").Order("started_at, id").Find(&is).Error
+	return is, dbError("load open incidents", err)
+}
+
+// OpenIncident opens an incident of provider at now, or returns the one already open: two
+// replicas declaring the same outage share one incident (the partial unique index on open
+// incidents decides).
+func (s *Store) OpenIncident(ctx context.Context, provider, reason string, failedChecks int, now time.Time) (ProviderIncident, bool, error) {
+	in := ProviderIncident{Provider: provider, StartedAt: now, LastFailureAt: now, FailedChecks: failedChecks, Reason: reason}
+	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&in)
+	if res.Error != nil {
+		return in, false, dbError("open incident", res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return in, true, nil
+	}
+	var open ProviderIncident
+	err := s.db.WithContext(ctx).Where("provider = ? AND ended_at IS NULL", provider).Take(&open).Error
+	return open, false, dbError("load open incident", err)
+}
+
+// NoteIncidentFailures adds failed checks to an open incident.
+func (s *Store) NoteIncidentFailures(ctx context.Context, id int64, failed int, now time.Time) error {
+	err := s.db.WithContext(ctx).Model(&ProviderIncident{}).Where("id = ? AND ended_at IS NULL", id).
+		Updates(map[string]any{"failed_checks": gorm.Expr("failed_checks + ?", failed), "last_failure_at": now}).Error
+	return dbError("note incident failures", err)
+}
+
+// CloseIncident ends incident id at now; it reports false when it was already closed.
+func (s *Store) CloseIncident(ctx context.Context, id int64, now time.Time) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&ProviderIncident{}).Where("id = ? AND ended_at IS NULL", id).
+		Update("ended_at", now)
+	return res.RowsAffected == 1, dbError("close incident", res.Error)
+}
+
+// ConnectionsOfIncident returns the connections whose failed checks belonged to incident id.
+func (sys System) ConnectionsOfIncident(ctx context.Context, id int64) ([]Connection, error) {
+	var cs []Connection
+	err := sys.s.db.WithContext(ctx).Where("incident_id = ?", id).Order("id").Find(&cs).Error
+	return cs, dbError("load connections of incident", err)
+}
+
+// Incident returns incident id.
+func (s *Store) Incident(ctx context.Context, id int64) (ProviderIncident, error) {
+	var in ProviderIncident
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&in).Error
+	return in, dbError("load incident", err)
+}
+
+// ConnectionCount is how many connections of one provider are in one status.
+type ConnectionCount struct {
+	Provider string
+	Status   Status
+	Count    int64
+}
+
+// CountConnections returns how many connections each provider has in each status.
+func (sys System) CountConnections(ctx context.Context) ([]ConnectionCount, error) {
+	var out []ConnectionCount
+	err := sys.s.db.WithContext(ctx).Model(&Connection{}).Select("provider, status, COUNT(*) AS count").
+		Group("provider, status").Order("provider, status").Scan(&out).Error
+	return out, dbError("count connections", err)
+}
+
+// UnreachableSince returns provider's connections whose last check, at or after since,
+// failed because the provider did not answer.
+func (sys System) UnreachableSince(ctx context.Context, provider string, since time.Time) ([]Connection, error) {
+	var cs []Connection
+	err := sys.s.db.WithContext(ctx).
+		Where("provider = ? AND unreachable_since IS NOT NULL AND last_checked_at >= ? AND status <> ?", provider, since, StatusDisconnected).
+		Order("id").Find(&cs).Error
+	return cs, dbError("load unreachable connections", err)
+}
