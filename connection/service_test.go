@@ -41,6 +41,18 @@ type world struct {
 	other  connection.Tenant // another sub-account of the same agency
 	user   int64
 	flows  int
+	cfg    connection.Config
+}
+
+// withConfig rebuilds the service with its configuration changed by edit.
+func (w *world) withConfig(edit func(*connection.Config)) *connection.Service {
+	w.t.Helper()
+	edit(&w.cfg)
+	svc, err := connection.New(w.cfg)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return svc
 }
 
 func newWorld(t *testing.T) *world {
@@ -73,7 +85,8 @@ func newWorld(t *testing.T) *world {
 		GraphURL: urls.MetaGraph, WWWURL: urls.MetaWWW, Clock: sb.Clock(), RedirectURL: sandboxtest.RedirectURI})
 	lc := linkedin.New(linkedin.Config{ClientID: sandbox.DefaultLinkedInClientID, ClientSecret: sandbox.DefaultLinkedInClientSecret,
 		APIURL: urls.LinkedInAPI, WWWURL: urls.LinkedInWWW, Clock: sb.Clock(), RedirectURL: sandboxtest.RedirectURI})
-	svc, err := connection.New(connection.Config{Store: store, Cipher: cipher, Providers: []providers.Provider{mc, lc}})
+	cfg := connection.Config{Store: store, Cipher: cipher, Providers: []providers.Provider{mc, lc}}
+	svc, err := connection.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +94,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{t: t, ctx: ctx, store: store, sb: sb, ts: srv, svc: svc, user: u.ID,
+	return &world{t: t, ctx: ctx, store: store, sb: sb, ts: srv, svc: svc, user: u.ID, cfg: cfg,
 		tenant: connection.Tenant{AgencyID: ag.ID, SubAccountID: bakery.ID, Actor: connection.UserActor(u.ID), Viewer: &viewer},
 		other:  connection.Tenant{AgencyID: ag.ID, SubAccountID: florist.ID, Actor: connection.UserActor(u.ID), Viewer: &viewer}}
 }

@@ -12,7 +12,6 @@ package jobs
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +25,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/relink/relink/connection"
+	"github.com/relink/relink/models"
 )
 
 // Defaults of Config.
@@ -46,11 +46,10 @@ type Outbox interface {
 
 // Config is what the runner is built from.
 type Config struct {
-	// SQL is the application's database handle; used with SQLite.
-	SQL *sql.DB
-	// PostgresURL selects PostgreSQL: River then runs on its own pgx pool of this URL.
-	PostgresURL string
-	Service     *connection.Service
+	// Store is the application's database: River keeps its jobs there too, through the
+	// store's handle on SQLite and through a pgx pool of its own on PostgreSQL.
+	Store   *models.Store
+	Service *connection.Service
 	Outbox      Outbox
 	Log         *slog.Logger
 	// HealthEvery is the sweep interval (HEALTH_INTERVAL); default 15 minutes.
@@ -115,8 +114,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		MaxAttempts: 5,
 	}
 	r := &Runner{log: log}
-	if cfg.PostgresURL != "" {
-		pool, err := pgxpool.New(ctx, cfg.PostgresURL)
+	if cfg.Store == nil {
+		return nil, errors.New("jobs: no database")
+	}
+	if url := cfg.Store.PostgresURL(); url != "" {
+		pool, err := pgxpool.New(ctx, url)
 		if err != nil {
 			return nil, fmt.Errorf("jobs: open postgres pool: %w", err)
 		}
@@ -132,12 +134,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		var _ *river.Client[pgx.Tx] = client
 		return r, nil
 	}
-	if cfg.SQL == nil {
-		return nil, errors.New("jobs: no database")
-	}
 	// SQLite has no LISTEN/NOTIFY: workers poll.
 	rc.PollOnly = true
-	client, err := river.NewClient(riversqlite.New(cfg.SQL), rc)
+	client, err := river.NewClient(riversqlite.New(cfg.Store.SQLDB()), rc)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new river client: %w", err)
 	}

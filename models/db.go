@@ -37,6 +37,8 @@ type Store struct {
 	sql     *sql.DB
 	dialect string
 	clock   providers.Clock
+	// url is the PostgreSQL URL; empty on SQLite.
+	url string
 	// inTx is set on the Store that Tx hands to its function.
 	inTx        bool
 	cheapHashes bool
@@ -131,6 +133,9 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, sql: sqlDB, dialect: dialect, clock: clock, cheapHashes: opts.CheapPasswordHashes}
+	if dialect == DialectPostgres {
+		s.url = opts.URL
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
@@ -139,6 +144,14 @@ func Open(ctx context.Context, opts OpenOptions) (*Store, error) {
 	}
 	return s, nil
 }
+
+// SQLDB is the database handle underneath, for River's SQLite driver, which runs its jobs in
+// the same database file.
+func (s *Store) SQLDB() *sql.DB { return s.sql }
+
+// PostgresURL is the URL the store was opened with on PostgreSQL (River opens its own pgx
+// pool on it); empty on SQLite.
+func (s *Store) PostgresURL() string { return s.url }
 
 // Dialect names the database in use: DialectSQLite or DialectPostgres.
 func (s *Store) Dialect() string { return s.dialect }

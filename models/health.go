@@ -132,3 +132,37 @@ func (sys System) UnreachableSince(ctx context.Context, provider string, since t
 		Order("id").Find(&cs).Error
 	return cs, dbError("load unreachable connections", err)
 }
+
+// CountNotifications counts the outbox's emails by status, for the metrics.
+func (sys System) CountNotifications(ctx context.Context) (map[string]int64, error) {
+	return sys.countBy(ctx, "notifications", "status")
+}
+
+// CountJobs counts River's jobs by state, for the metrics (the queue depth is the
+// available, scheduled and retryable ones).
+func (sys System) CountJobs(ctx context.Context) (map[string]int64, error) {
+	return sys.countBy(ctx, "river_job", "state")
+}
+
+func (sys System) countBy(ctx context.Context, table, column string) (map[string]int64, error) {
+	var rows []struct {
+		Key   string
+		Count int64
+	}
+	err := sys.s.db.WithContext(ctx).Table(table).Select(column + " AS key, COUNT(*) AS count").Group(column).Scan(&rows).Error
+	if err != nil {
+		return nil, dbError("count "+table, err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Key] = r.Count
+	}
+	return out, nil
+}
+
+// CountJobsOfKind counts River's jobs of one kind in any state.
+func (sys System) CountJobsOfKind(ctx context.Context, kind string) (int64, error) {
+	var n int64
+	err := sys.s.db.WithContext(ctx).Table("river_job").Where("kind = ?", kind).Count(&n).Error
+	return n, dbError("count jobs", err)
+}
