@@ -357,7 +357,9 @@ func (s *Service) nextManualExpiry(c models.Connection, now time.Time) (string, 
 }
 
 // renewable reports whether Relink can renew c's access token on its own.
-func (s *Service) renewable(c models.Connection) bool { return len(c.RefreshToken) > 0 && c.RefreshExpiresAt != nil }
+func (s *Service) renewable(c models.Connection) bool {
+	return len(c.RefreshToken) > 0 && c.RefreshExpiresAt != nil
+}
 
 // remind queues the reminder of the soonest non-renewable expiry when one of ReminderDays
 // has been reached; the notifier's dedupe key makes each day's reminder go out once.

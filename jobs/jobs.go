@@ -50,8 +50,8 @@ type Config struct {
 	// store's handle on SQLite and through a pgx pool of its own on PostgreSQL.
 	Store   *models.Store
 	Service *connection.Service
-	Outbox      Outbox
-	Log         *slog.Logger
+	Outbox  Outbox
+	Log     *slog.Logger
 	// HealthEvery is the sweep interval (HEALTH_INTERVAL); default 15 minutes.
 	HealthEvery time.Duration
 	// OutboxEvery is how often the outbox is looked at without a kick; default 30 s.

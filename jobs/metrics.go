@@ -63,7 +63,9 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Checked counts one check (connection.Metrics).
-func (m *Metrics) Checked(provider, outcome string) { m.checks.WithLabelValues(provider, outcome).Inc() }
+func (m *Metrics) Checked(provider, outcome string) {
+	m.checks.WithLabelValues(provider, outcome).Inc()
+}
 
 // ProviderError counts one provider failure (connection.Metrics).
 func (m *Metrics) ProviderError(provider string, reason providers.Reason) {
