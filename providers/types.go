@@ -113,6 +113,13 @@ type TokenInfo struct {
 	DataAccessExpiresAt time.Time
 	IssuedAt            time.Time
 	Scopes              []string
+	// Targets maps a permission to the ids of the objects (Pages, ad accounts,
+	// businesses) it was granted on, as Meta's granular_scopes lists them: it says
+	// which assets the token still reaches without calling each one. A permission
+	// absent from the map is not limited to listed objects; an empty list means it
+	// reaches none any more. Nil when the provider does not say (LinkedIn, or a
+	// debug_token answer without granular_scopes).
+	Targets map[string][]string
 	// Problem is the classified reason the token is invalid, nil when valid.
 	Problem *Error
 }

@@ -439,18 +439,25 @@ func (c *Client) RenewToken(ctx context.Context, tok providers.Token) (providers
 }
 
 type debugData struct {
-	Data *struct {
-		AppID               string      `json:"app_id"`
-		Type                string      `json:"type"`
-		IsValid             *bool       `json:"is_valid"`
-		UserID              string      `json:"user_id"`
-		ProfileID           string      `json:"profile_id"`
-		ExpiresAt           int64       `json:"expires_at"`
-		DataAccessExpiresAt int64       `json:"data_access_expires_at"`
-		IssuedAt            int64       `json:"issued_at"`
-		Scopes              []string    `json:"scopes"`
-		Error               *GraphError `json:"error"`
-	} `json:"data"`
+	Data *debugFields `json:"data"`
+}
+
+// debugFields is debug_token's data object.
+type debugFields struct {
+	AppID               string   `json:"app_id"`
+	Type                string   `json:"type"`
+	IsValid             *bool    `json:"is_valid"`
+	UserID              string   `json:"user_id"`
+	ProfileID           string   `json:"profile_id"`
+	ExpiresAt           int64    `json:"expires_at"`
+	DataAccessExpiresAt int64    `json:"data_access_expires_at"`
+	IssuedAt            int64    `json:"issued_at"`
+	Scopes              []string `json:"scopes"`
+	GranularScopes      []struct {
+		Scope     string   `json:"scope"`
+		TargetIDs []string `json:"target_ids"`
+	} `json:"granular_scopes"`
+	Error *GraphError `json:"error"`
 }
 
 // InspectToken calls GET /debug_token with the app token. An invalid token is not an
@@ -463,6 +470,12 @@ func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (provide
 	if err != nil {
 		return providers.TokenInfo{}, err
 	}
+	return c.tokenInfo(d)
+}
+
+// tokenInfo reads a debug_token answer, alone or from a batch, so that both say the
+// same of a token.
+func (c *Client) tokenInfo(d debugData) (providers.TokenInfo, error) {
 	// Only Graph's own answer says whether the token is valid: a 200 without
 	// data.is_valid came from something else and says nothing about the token.
 	if d.Data == nil || d.Data.IsValid == nil {
@@ -481,6 +494,20 @@ func (c *Client) InspectToken(ctx context.Context, tok providers.Token) (provide
 	}
 	if d.Data.IssuedAt > 0 {
 		info.IssuedAt = time.Unix(d.Data.IssuedAt, 0)
+	}
+	if d.Data.GranularScopes != nil {
+		// A granular scope without target_ids is granted on everything the user
+		// reaches, so it gets no entry; one with an empty list reaches nothing.
+		info.Targets = map[string][]string{}
+		for _, g := range d.Data.GranularScopes {
+			if g.Scope == "" || g.TargetIDs == nil {
+				continue
+			}
+			if info.Targets[g.Scope] == nil {
+				info.Targets[g.Scope] = make([]string, 0, len(g.TargetIDs))
+			}
+			info.Targets[g.Scope] = append(info.Targets[g.Scope], g.TargetIDs...)
+		}
 	}
 	if d.Data.AppID != "" && d.Data.AppID != c.cfg.AppID && info.Valid {
 		info.Valid = false

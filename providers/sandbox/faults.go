@@ -115,6 +115,17 @@ func (s *Sandbox) Inject(req FaultRequest) error {
 		Scope: req.Scope, Mode: req.Mode, At: s.clock.Now(), seq: s.nextSeq()}
 	s.faults[faultKey{req.Provider, req.User, req.Asset, req.Fault}] = f
 	s.logger.Info("sandbox: fault injected", "provider", req.Provider, "user", req.User, "asset", req.Asset, "fault", req.Fault)
+	if req.Provider == "meta" && req.Fault == "app_removed" && req.Asset == "" {
+		// Removing the app is the user's act on Facebook, and Meta tells the app.
+		users := []string{req.User}
+		if req.User == "*" {
+			users = users[:0]
+			for _, u := range s.metaUsers {
+				users = append(users, u.ID)
+			}
+		}
+		s.deauthorize(users, f.At)
+	}
 	return nil
 }
 

@@ -50,7 +50,20 @@ func graphError(status, code, subcode int, typ, msg string) *response {
 }
 
 func (s *Sandbox) serveGraph(w http.ResponseWriter, r *http.Request, path string) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		_ = r.ParseMultipartForm(1 << 20) // how SDKs post a batch with attached files
+	}
 	_ = r.ParseForm()
+	if path == "/" && r.Method == http.MethodPost && r.Form.Has("batch") {
+		s.serveBatch(w, r)
+		return
+	}
+	s.write(w, r, s.graphResponse(r, path))
+}
+
+// graphResponse answers one Graph request, standalone or as an operation of a batch:
+// both go through the same faults, limits and call counts.
+func (s *Sandbox) graphResponse(r *http.Request, path string) *response {
 	var resp *response
 	switch path {
 	case "/oauth/access_token":
@@ -60,10 +73,15 @@ func (s *Sandbox) serveGraph(w http.ResponseWriter, r *http.Request, path string
 	default:
 		resp = s.metaNode(r, path)
 	}
+	setGraphHeaders(resp)
+	return resp
+}
+
+// setGraphHeaders adds the headers every Graph answer carries.
+func setGraphHeaders(resp *response) {
 	resp.header.Set("X-Fb-Trace-Id", randomToken("", 10))
 	resp.header.Set("X-Fb-Request-Id", randomToken("A", 12))
 	resp.header.Set("Facebook-Api-Version", "v24.0")
-	s.write(w, r, resp)
 }
 
 func bearerToken(r *http.Request) string {
@@ -723,7 +741,9 @@ func (s *Sandbox) metaDebugToken(r *http.Request) *response {
 	data["scopes"] = scopes
 	var granular []map[string]any
 	if g != nil {
-		var pages, accts []string
+		// Empty, not null, when every object is gone: the scope reaches nothing,
+		// which is not the same as a scope granted without targets.
+		pages, accts := []string{}, []string{}
 		for _, p := range g.pages {
 			if !s.assetFault("meta", t.user, p, "lost_asset_role") {
 				pages = append(pages, p)

@@ -59,6 +59,17 @@ type Options struct {
 	EnforceCallBudget bool
 	// Logger receives one line per injected fault; default slog.Default().
 	Logger *slog.Logger
+	// DeauthorizeURL is the app's Deauthorize Callback URL, as set in Facebook
+	// Login's settings, such as AppBaseURL plus the app's callback path. When set,
+	// injecting app_removed for a Meta user (panel or JSON API) also posts Meta's
+	// signed_request for that user there, in the background, as Meta does when a
+	// user removes the app; a delivery that fails is logged, never retried. Empty:
+	// no callback.
+	DeauthorizeURL string
+	// DeauthorizeClient posts the callback, e.g. one with a test server's transport;
+	// default a client of its own. Each delivery is bounded by DeauthorizeTimeout
+	// whatever the client's own timeout.
+	DeauthorizeClient *http.Client
 }
 
 // Default app credentials of the sandbox.
@@ -100,6 +111,8 @@ type Sandbox struct {
 	calls     map[callKey]int
 	pageToks  map[string]string // user token|page id → page token
 	usage     map[string]*usageWindow
+
+	callbacks sync.WaitGroup // deauthorize callbacks under way
 }
 
 type token struct {
@@ -171,6 +184,9 @@ func New(opts Options) *Sandbox {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.DeauthorizeClient == nil {
+		opts.DeauthorizeClient = &http.Client{Timeout: DeauthorizeTimeout}
 	}
 	s := &Sandbox{
 		opts: opts, prefix: opts.Prefix, clock: opts.Clock, logger: opts.Logger,
