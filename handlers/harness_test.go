@@ -120,8 +120,10 @@ func buildSite(tb testing.TB, o siteOptions) *site {
 	tb.Cleanup(srv.Close)
 	var sb *sandbox.Sandbox
 	if o.sandbox {
-		sb = sandbox.New(sandbox.Options{Clock: clock, AppBaseURL: srv.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		sb = sandbox.New(sandbox.Options{Clock: clock, AppBaseURL: srv.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			DeauthorizeURL: srv.URL + handlers.MetaDeauthorizePath})
 		cfg.Extra = map[string]http.Handler{sb.Prefix(): sb}
+		_, cfg.MetaAppSecret = sb.MetaApp()
 		cfg.Connections, cfg.Flows = testConnections(tb, store, sb, srv.URL, cfg.Log, o.providerTransport)
 	}
 	a, err := handlers.New(cfg)

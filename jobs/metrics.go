@@ -142,6 +142,10 @@ func (c *dbCollector) read() []prometheus.Metric {
 		failed = 1
 	}
 	if counts, err := sys.CountJobs(ctx); err == nil {
+		// The queue-depth states are always there, zero or not, so alerts see them.
+		for _, state := range []string{"available", "scheduled", "retryable", "running"} {
+			counts[state] += 0
+		}
 		for state, n := range counts {
 			out = append(out, prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), state))
 		}
