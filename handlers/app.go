@@ -54,6 +54,8 @@ type Config struct {
 	// MetaAppSecret verifies Meta's deauthorize callbacks; without it (or without
 	// Connections) the callback route is not mounted.
 	MetaAppSecret string
+	// Metrics serves /metrics; nil mounts none.
+	Metrics http.Handler
 }
 
 // LoginLimits bound how often sign-in may be tried and how many passwords are checked at once.
@@ -110,6 +112,7 @@ type App struct {
 	flows          *oauth.Flows
 	wall           providers.Clock
 	metaAppSecret  string
+	metrics        http.Handler
 }
 
 // New builds the web application.
@@ -145,6 +148,7 @@ func New(cfg Config) (*App, error) {
 		flows:          cfg.Flows,
 		wall:           cmp.Or[providers.Clock](cfg.SessionClock, providers.SystemClock{}),
 		metaAppSecret:  cfg.MetaAppSecret,
+		metrics:        cfg.Metrics,
 	}, nil
 }
 

@@ -6,6 +6,9 @@ import (
 	"github.com/relink/relink/providers/meta"
 )
 
+// MetaDeauthorizePath is where Meta's Deauthorize Callback URL points, under BASE_URL.
+const MetaDeauthorizePath = "/callbacks/meta/deauthorize"
+
 // maxSignedRequest bounds the body of a deauthorize callback: Meta's is a few hundred bytes.
 const maxSignedRequest = 16 << 10
 

@@ -20,6 +20,9 @@ func (a *App) Routes() http.Handler {
 	r.MethodNotAllowed(a.withOptionalUser(a.handle(a.methodNotAllowed)).ServeHTTP)
 
 	r.Get("/healthz", a.healthz)
+	if a.metrics != nil {
+		r.Get("/metrics", a.metrics.ServeHTTP)
+	}
 	r.Get("/readyz", a.readyz)
 	r.Get("/static/*", a.staticFiles().ServeHTTP)
 	// Pages without an icon link (the sandbox's) make browsers ask for /favicon.ico.
@@ -32,7 +35,7 @@ func (a *App) Routes() http.Handler {
 
 	if a.metaAppSecret != "" && a.conns != nil {
 		// Called by Meta's servers, not a browser: no session, the signature is the proof.
-		r.Post("/callbacks/meta/deauthorize", a.handle(a.metaDeauthorize))
+		r.Post(MetaDeauthorizePath, a.handle(a.metaDeauthorize))
 	}
 
 	r.Get("/login", a.handle(a.loginPage))
