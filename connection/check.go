@@ -95,7 +95,11 @@ func (s *Service) checkLeased(ctx context.Context, t Tenant, conn models.Connect
 		}
 		conn, tok = rconn, renewed
 	}
-	info, callErr := p.InspectToken(ctx, tok)
+	inspect := p.InspectToken
+	if tc, ok := p.(TokenChecker); ok {
+		inspect = tc.CheckToken
+	}
+	info, callErr := inspect(ctx, tok)
 	if providers.IsCanceled(callErr) {
 		return Result{}, callErr
 	}

@@ -393,3 +393,44 @@ func TestProviderIncident(t *testing.T) {
 		t.Fatalf("incident events: %d, want one per connection", len(w.events(models.EventProviderIncident)))
 	}
 }
+
+func TestLinkedInChecks(t *testing.T) {
+	tests := []struct {
+		name       string
+		fault      string
+		advance    time.Duration
+		wantStatus models.Status
+		wantReason providers.Reason
+	}{
+		{name: "member endpoint refuses a revoked token", fault: "app_removed", advance: time.Hour,
+			wantStatus: models.StatusReauthRequired, wantReason: providers.ReasonAppRemoved},
+		{name: "renewal refused", fault: "refresh_token_invalid", advance: 55 * oneDay,
+			wantStatus: models.StatusReauthRequired, wantReason: providers.ReasonRefreshTokenInvalid},
+		{name: "LinkedIn down", fault: "provider_unavailable", advance: time.Hour,
+			wantStatus: models.StatusDegraded, wantReason: providers.ReasonProviderUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w, n := healthWorld(t)
+			c := w.connectAll(w.tenant, "linkedin", dana)
+			w.inject("linkedin", dana, tt.fault)
+			w.sb.Clock().Advance(tt.advance)
+			w.sweep()
+			got := w.conn(c.ID)
+			if got.Status != tt.wantStatus || got.Reason != tt.wantReason {
+				t.Fatalf("status %s/%s, want %s/%s", got.Status, got.Reason, tt.wantStatus, tt.wantReason)
+			}
+			if len(got.RefreshToken) == 0 || len(got.AccessToken) == 0 {
+				t.Fatal("a token was dropped")
+			}
+			wantNotices := 1
+			if tt.wantStatus == models.StatusDegraded {
+				wantNotices = 0
+			}
+			if len(n.kinds()) != wantNotices {
+				t.Fatalf("notices %v", n.kinds())
+			}
+		})
+	}
+}

@@ -21,6 +21,12 @@ type BatchInspector interface {
 	InspectTokens(ctx context.Context, toks []providers.Token) ([]providers.TokenInfo, []error, error)
 }
 
+// TokenChecker is a provider whose health check is its own (LinkedIn calls its member
+// endpoint with the token); the others are checked with InspectToken.
+type TokenChecker interface {
+	CheckToken(ctx context.Context, tok providers.Token) (providers.TokenInfo, error)
+}
+
 // Metrics counts what the health engine does. A nil Metrics counts nothing.
 type Metrics interface {
 	// Checked counts one connection check by outcome: "ok", "transient", "action", "skipped".

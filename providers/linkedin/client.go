@@ -308,6 +308,18 @@ func (c *Client) Me(ctx context.Context, tok providers.Token) (providers.User, e
 	return providers.User{ID: u.Sub, Name: u.Name, Email: u.Email}, nil
 }
 
+// CheckToken is a connection's health check: a call to the member endpoint with the token
+// itself, which fails as any API call would once the token is revoked or expired or the
+// member's session ended. The expiry and scopes are those the token was granted with:
+// LinkedIn members cannot untick a scope of a grant, only revoke it whole.
+func (c *Client) CheckToken(ctx context.Context, tok providers.Token) (providers.TokenInfo, error) {
+	u, err := c.Me(ctx, tok)
+	if err != nil {
+		return providers.TokenInfo{}, err
+	}
+	return providers.TokenInfo{Valid: true, UserID: u.ID, Type: "USER", ExpiresAt: tok.Expiry, Scopes: tok.Scopes}, nil
+}
+
 // Revoke revokes the token.
 func (c *Client) Revoke(ctx context.Context, tok providers.Token) error {
 	return c.post(ctx, "revoke", "/oauth/v2/revoke", url.Values{"token": {tok.AccessToken}}, nil)
