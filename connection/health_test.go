@@ -434,3 +434,31 @@ func TestLinkedInChecks(t *testing.T) {
 		})
 	}
 }
+
+func TestSweepWaitsOutARateLimit(t *testing.T) {
+	w, _ := healthWorld(t)
+	c := w.connectAll(w.tenant, "meta", avery)
+	w.due()
+	until := w.store.Now().Add(time.Hour)
+	if err := w.store.ProviderLimits("meta").Record(w.ctx, map[string]int{"app": 100}, map[string]time.Time{"app": until}); err != nil {
+		t.Fatal(err)
+	}
+	w.sb.ResetCalls()
+	st := w.sweep()
+	if st.Checked != 0 || st.Skipped != 1 {
+		t.Fatalf("sweep under a rate limit: %+v", st)
+	}
+	if n := w.sb.CallsTo("meta", "GET /debug_token"); n != 0 {
+		t.Fatalf("%d debug_token calls while paused", n)
+	}
+	if got := w.conn(c.ID); got.Status != models.StatusHealthy {
+		t.Fatalf("a rate limit of the app changed the connection to %s", got.Status)
+	}
+	w.sb.Clock().Advance(2 * time.Hour)
+	if err := w.store.ProviderLimits("meta").Record(w.ctx, map[string]int{"app": 10}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.sweep(); st.Checked != 1 {
+		t.Fatalf("sweep after the pause: %+v", st)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/providers"
@@ -210,11 +211,16 @@ func (s *Service) sweepProvider(ctx context.Context, run *providerRun, conns []m
 		return nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	limit := s.concurrency(ctx, run.name)
-	sem := make(chan struct{}, limit)
+	// Each group takes a share of the provider's slots that grows as its usage rises, so
+	// that fewer groups run at once; past its limit none is sent until the time it gave.
+	slots := semaphore.NewWeighted(int64(s.sweepConcurrency))
 	for i := 0; i < len(conns); i += size {
 		group := conns[i:min(i+size, len(conns))]
+		limit, pause, stop := s.pace(gctx, run.name)
 		mu.Lock()
+		if stop {
+			run.stopped = true
+		}
 		stopped := run.stopped
 		mu.Unlock()
 		if stopped {
@@ -223,13 +229,18 @@ func (s *Service) sweepProvider(ctx context.Context, run *providerRun, conns []m
 			mu.Unlock()
 			break
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-gctx.Done():
-			return g.Wait()
+		weight := int64(s.sweepConcurrency / limit)
+		if err := slots.Acquire(gctx, weight); err != nil {
+			break
+		}
+		if pause > 0 {
+			select {
+			case <-time.After(pause):
+			case <-gctx.Done():
+			}
 		}
 		g.Go(func() error {
-			defer func() { <-sem }()
+			defer slots.Release(weight)
 			outs := s.inspectGroup(gctx, p, bi, group)
 			if err := s.saveGroup(gctx, run, group, outs, st, mu); err != nil {
 				return err
@@ -512,25 +523,34 @@ func (s *Service) settleIncident(ctx context.Context, run *providerRun, st *Swee
 	return s.store.NoteIncidentFailures(ctx, run.incident.ID, run.unavailable, s.now())
 }
 
-// concurrency is how many groups of a provider's checks may be in flight: the configured
-// bound, shrunk as the provider's reported usage rises, and none while it has paused us.
-func (s *Service) concurrency(ctx context.Context, provider string) int {
-	limit := s.sweepConcurrency
+// pace says how hard a sweep may press a provider now, from the usage it last reported
+// (Meta's x-app-usage, kept in the database so every replica sees it): how many groups may
+// be in flight, how long to wait before the next, and whether to stop because it asked us
+// to wait. Providers that report no usage get the configured bound.
+func (s *Service) pace(ctx context.Context, provider string) (limit int, pause time.Duration, stop bool) {
+	limit = s.sweepConcurrency
 	if provider != "meta" {
-		return limit
+		return limit, 0, false
 	}
-	usage, _, err := s.store.ProviderLimits(provider).Load(ctx, []string{"app"})
+	usage, paused, err := s.store.ProviderLimits(provider).Load(ctx, []string{appScope})
 	if err != nil {
-		return 1
+		return 1, time.Second, false
 	}
-	u := usage["app"]
-	switch {
-	case u >= 90:
-		return 1
+	if until, ok := paused[appScope]; ok && until.After(s.store.Now()) {
+		return 1, 0, true
+	}
+	switch u := usage[appScope]; {
+	case u >= 95:
+		return 1, 5 * time.Second, false
+	case u >= 85:
+		return 1, time.Second, false
 	case u >= 75:
-		return max(1, limit/4)
+		return max(1, limit/4), 0, false
 	case u >= 50:
-		return max(1, limit/2)
+		return max(1, limit/2), 0, false
 	}
-	return limit
+	return limit, 0, false
 }
+
+// appScope is the rate-limit scope of the whole app (meta.ScopeApp).
+const appScope = "app"
