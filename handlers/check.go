@@ -24,5 +24,5 @@ func (a *App) checkNow(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, connectionsURL(t.SubAccount.ID)+fmt.Sprintf("#connection-%d", conn.ID), http.StatusSeeOther)
 		return nil
 	}
-	return a.renderCard(w, r, conn.ID, outcome, kind)
+	return a.renderCardOf(w, r, conn.ID, outcome, kind, true)
 }

@@ -47,6 +47,9 @@ func TestCheckNowShowsTheReason(t *testing.T) {
 	if st, reason := cardOf(t, r, "meta"); st != "reauth_required" || reason != "password_changed" {
 		t.Fatalf("card after Check now: %s/%s", st, reason)
 	}
+	if r.doc.Find(`[data-testid="check-outcome"]`).Length() != 1 {
+		t.Fatal("no outcome of the check on the card")
+	}
 	if got := r.doc.Find(`[data-testid="reason-title"]`).Text(); !strings.Contains(got, "Password changed — reconnect") {
 		t.Fatalf("headline %q", got)
 	}

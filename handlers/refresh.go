@@ -100,6 +100,11 @@ func refreshOutcome(res connection.Result, err error, ok string) (string, string
 // renderCard answers htmx with a connection's card as stored now, swapped in place of the
 // element that asked (HX-Retarget), and the sub-account's banners out of band.
 func (a *App) renderCard(w http.ResponseWriter, r *http.Request, connectionID int64, outcome, kind string) error {
+	return a.renderCardOf(w, r, connectionID, outcome, kind, false)
+}
+
+// renderCardOf is renderCard for a refresh (checked false) or a health check.
+func (a *App) renderCardOf(w http.ResponseWriter, r *http.Request, connectionID int64, outcome, kind string, checked bool) error {
 	t := tenantFrom(r.Context())
 	c, err := a.connectionCard(r.Context(), t, connectionID)
 	if err != nil {
@@ -109,7 +114,7 @@ func (a *App) renderCard(w http.ResponseWriter, r *http.Request, connectionID in
 	if err != nil {
 		return err
 	}
-	c.Outcome, c.OutcomeKind = outcome, kind
+	c.Outcome, c.OutcomeKind, c.Checked = outcome, kind, checked
 	w.Header().Set("HX-Retarget", fmt.Sprintf("#connection-%d", connectionID))
 	w.Header().Set("HX-Reswap", "outerHTML")
 	a.render(w, r, http.StatusOK, templ.Join(pages.ConnectionCardView(c), layouts.BannersOOB(banners)))

@@ -57,6 +57,8 @@ type ConnectionCard struct {
 	// on a plain page view; OutcomeKind is "ok", "warn" (transient) or "error".
 	Outcome     string
 	OutcomeKind string
+	// Checked says the outcome is a health check's (Check now), not a refresh's.
+	Checked bool
 }
 
 // AssetRow is one row of a connection's asset table: the unit the refresh icon swaps (id
