@@ -198,7 +198,7 @@ func TestOutageAcrossSweepsIsDegradedAndRecoversSilently(t *testing.T) {
 	c := w.connectAll(w.tenant, "meta", avery)
 	w.inject("meta", avery, "provider_unavailable")
 	for range 2 {
-		w.sb.Clock().Advance(7 * time.Hour) // past any backoff
+		w.sb.Clock().Advance(8 * time.Hour) // past the longest backoff, 6 h plus 20 % jitter
 		w.sweep()
 	}
 	got := w.conn(c.ID)
@@ -209,7 +209,7 @@ func TestOutageAcrossSweepsIsDegradedAndRecoversSilently(t *testing.T) {
 		t.Fatalf("an outage sent %v", k)
 	}
 	w.inject("meta", avery, sandbox.FaultClear)
-	w.sb.Clock().Advance(7 * time.Hour)
+	w.sb.Clock().Advance(8 * time.Hour)
 	w.sweep()
 	if got := w.conn(c.ID); got.Status != models.StatusHealthy || got.UnreachableSince != nil {
 		t.Fatalf("after recovery: %s", got.Status)
@@ -234,7 +234,7 @@ func TestLongOutageSendsOneUnreachableNoticeNeverExpired(t *testing.T) {
 		t.Fatalf("status %s", got.Status)
 	}
 	w.inject("meta", avery, sandbox.FaultClear)
-	w.sb.Clock().Advance(7 * time.Hour)
+	w.sb.Clock().Advance(8 * time.Hour)
 	w.sweep()
 	if k := n.kinds(); !slices.Equal(k, []string{"unreachable", "reconnected"}) {
 		t.Fatalf("notices %v, want unreachable then reconnected", k)
@@ -370,7 +370,7 @@ func TestProviderIncident(t *testing.T) {
 	}
 	// A second sweep in the incident only probes, and says nothing new.
 	events := len(w.events(""))
-	w.sb.Clock().Advance(7 * time.Hour)
+	w.sb.Clock().Advance(8 * time.Hour)
 	w.sweep()
 	if len(w.events("")) != events {
 		t.Fatalf("a sweep in the incident wrote %d events", len(w.events(""))-events)
@@ -379,7 +379,7 @@ func TestProviderIncident(t *testing.T) {
 		t.Fatalf("notices %v", n.kinds())
 	}
 	w.inject("meta", "*", sandbox.FaultClear)
-	w.sb.Clock().Advance(7 * time.Hour)
+	w.sb.Clock().Advance(8 * time.Hour)
 	st = w.sweep()
 	if !slices.Equal(st.IncidentsClosed, []string{"meta"}) {
 		t.Fatalf("incidents closed %v (%+v)", st.IncidentsClosed, st)

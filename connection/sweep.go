@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -370,8 +371,25 @@ func (s *Service) saveGroup(ctx context.Context, run *providerRun, group []model
 		mu.Lock()
 		incident := run.incident
 		mu.Unlock()
+		// Most checks find a healthy connection as it was: those are stamped with one
+		// statement for the group; only a change goes through applyCheck, row by row.
+		var quiet []int64
+		slow := pending[:0:0]
+		now := s.now()
+		for _, i := range pending {
+			if s.unchanged(group[i], outs[i].outcome, byConn[group[i].ID], now) {
+				quiet = append(quiet, group[i].ID)
+				continue
+			}
+			slow = append(slow, i)
+		}
+		if len(quiet) > 0 {
+			if _, err := s.store.System().MarkChecked(ctx, quiet, now, *s.nextHealthyCheck(models.Connection{}, now)); err != nil {
+				return err
+			}
+		}
 		err = s.store.Tx(ctx, func(tx *models.Store) error {
-			for _, i := range pending {
+			for _, i := range slow {
 				c := group[i]
 				t := Tenant{SubAccountID: c.SubAccountID, Actor: SystemActor, RequestID: "sweep"}
 				as := byConn[c.ID]
@@ -430,6 +448,41 @@ func (s *Service) saveGroup(ctx context.Context, run *providerRun, group []model
 		}
 	}
 	return nil
+}
+
+// unchanged reports whether a check found connection c exactly as it was stored: healthy,
+// valid, the same expiries and scopes, no asset gaining or losing its grant, and nothing
+// within the reminder window. Such a check only moves the connection's check times.
+func (s *Service) unchanged(c models.Connection, o outcome, assets []models.Asset, now time.Time) bool {
+	if o.problem != nil || !o.read || c.Status != models.StatusHealthy || c.ConsecutiveFailures != 0 || s.renewable(c) {
+		return false
+	}
+	if !sameTime(c.TokenExpiresAt, o.info.ExpiresAt) || !sameTime(c.DataAccessExpiresAt, o.info.DataAccessExpiresAt) {
+		return false
+	}
+	if len(o.info.Scopes) > 0 && (strings.Join(o.info.Scopes, ",") != c.Scopes || missingScope(c.Provider, o.info.Scopes) != "") {
+		return false
+	}
+	if _, exp := s.nextManualExpiry(c, now); !exp.IsZero() && exp.Sub(now) <= time.Duration(ReminderDays[len(ReminderDays)-1])*24*time.Hour {
+		return false
+	}
+	for _, a := range assets {
+		granted, known := grantedTo(o.info.Targets, a.Kind, a.ExternalID)
+		flagged := a.MissingSince != nil && a.LastErrorReason == providers.ReasonMissingPermission
+		if known && granted == flagged {
+			return false
+		}
+	}
+	return true
+}
+
+// sameTime reports whether a stored time and one the provider gave agree to the second; a
+// provider that gave none agrees with anything.
+func sameTime(stored *time.Time, got time.Time) bool {
+	if got.IsZero() {
+		return true
+	}
+	return stored != nil && stored.Unix() == got.Unix()
 }
 
 // applyCheckIn saves one sweep inspection, tying a transient failure to the provider's

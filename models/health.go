@@ -166,3 +166,12 @@ func (sys System) CountJobsOfKind(ctx context.Context, kind string) (int64, erro
 	err := sys.s.db.WithContext(ctx).Table("river_job").Where("kind = ?", kind).Count(&n).Error
 	return n, dbError("count jobs", err)
 }
+
+// MarkChecked stamps a check that found nothing new on the given connections: their check
+// times move and nothing else does. A connection whose status changed meanwhile (a refresh
+// or reauthentication in between) is left to what changed it.
+func (sys System) MarkChecked(ctx context.Context, ids []int64, checkedAt, nextAt time.Time) (int64, error) {
+	res := sys.s.db.WithContext(ctx).Model(&Connection{}).Where("id IN ? AND status = ?", ids, StatusHealthy).
+		Updates(map[string]any{"last_checked_at": checkedAt, "next_check_at": nextAt, "updated_at": sys.s.Now()})
+	return res.RowsAffected, dbError("mark connections checked", res.Error)
+}
