@@ -56,6 +56,9 @@ type Config struct {
 	MetaAppSecret string
 	// Metrics serves /metrics; nil mounts none.
 	Metrics http.Handler
+	// DevMail mounts /dev/mail, the outbox as a developer tool: the wiring sets it in
+	// sandbox mode when no SMTP_URL is set, where emails go nowhere else.
+	DevMail bool
 }
 
 // LoginLimits bound how often sign-in may be tried and how many passwords are checked at once.
@@ -113,6 +116,7 @@ type App struct {
 	wall           providers.Clock
 	metaAppSecret  string
 	metrics        http.Handler
+	devMail        bool
 }
 
 // New builds the web application.
@@ -149,6 +153,7 @@ func New(cfg Config) (*App, error) {
 		wall:           cmp.Or[providers.Clock](cfg.SessionClock, providers.SystemClock{}),
 		metaAppSecret:  cfg.MetaAppSecret,
 		metrics:        cfg.Metrics,
+		devMail:        cfg.DevMail,
 	}, nil
 }
 

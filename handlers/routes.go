@@ -50,6 +50,13 @@ func (a *App) Routes() http.Handler {
 		r.Get("/switch", a.handle(a.switchAccount))
 		// The provider's dialog returns here; the flow's state names the sub-account.
 		r.Get("/oauth/{provider}/callback", a.handle(a.oauthCallback))
+		r.Get("/settings/notifications", a.handle(a.notificationSettings))
+		r.Post("/settings/notifications", a.handle(a.saveNotificationSettings))
+		if a.devMail {
+			r.Get("/dev/mail", a.handle(a.devMailList))
+			r.Get("/dev/mail/{emailID}", a.handle(a.devMailShow))
+			r.Get("/dev/mail/{emailID}/html", a.handle(a.devMailHTML))
+		}
 
 		r.Route("/accounts/{subAccountID}", func(r chi.Router) {
 			r.Use(a.loadTenant)
@@ -57,6 +64,8 @@ func (a *App) Routes() http.Handler {
 			r.Get("/connections", a.handle(a.connections))
 			r.Get("/history", a.handle(a.subAccountHistory))
 			r.Get("/connections/{connectionID}/history", a.handle(a.connectionHistory))
+			// An email's link lands here; the button on it posts to the route below.
+			r.Get("/connections/{connectionID}/reauthenticate", a.handle(a.reauthenticatePage))
 
 			// Changing connections: account admins and agency admins and owners only.
 			r.Group(func(r chi.Router) {

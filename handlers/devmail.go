@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/relink/relink/views/pages"
+)
+
+// devMailSize is how many emails the outbox page lists.
+const devMailSize = 200
+
+// devMailCSP is the policy of an email's HTML served on its own: it may run nothing, load
+// nothing but inline styles and data: images, submit nothing, navigate nowhere, and be
+// framed only by Relink's own page. An email's HTML is content Relink wrote, but it quotes
+// names from providers and users, so it is treated as untrusted.
+const devMailCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+// devMailList is the outbox, newest first: the emails the viewer may read (those about the
+// sub-accounts they reach, and their own), for support every one.
+func (a *App) devMailList(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	emails, err := a.store.EmailsFor(r.Context(), *p, devMailSize)
+	if err != nil {
+		return err
+	}
+	page, err := a.page(w, r, "Outbox", "")
+	if err != nil {
+		return err
+	}
+	seen := map[int64]bool{}
+	var subs []int64
+	for _, e := range emails {
+		if e.SubAccountID != nil && !seen[*e.SubAccountID] {
+			seen[*e.SubAccountID] = true
+			subs = append(subs, *e.SubAccountID)
+		}
+	}
+	if err := a.auditSupport(r, subs, "viewed the outbox (/dev/mail)"); err != nil {
+		return err
+	}
+	a.render(w, r, http.StatusOK, pages.DevMail(page, pages.DevMailView{Emails: emails, Limit: devMailSize}))
+	return nil
+}
+
+// devMailShow is one email with its text part, and its HTML part in a sandboxed frame.
+func (a *App) devMailShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "emailID")
+	if err != nil {
+		return err
+	}
+	e, err := a.store.EmailFor(r.Context(), *principalFrom(r.Context()), id)
+	if err != nil {
+		return err
+	}
+	if e.SubAccountID != nil {
+		if err := a.auditSupport(r, []int64{*e.SubAccountID}, "read an email at "+r.URL.Path); err != nil {
+			return err
+		}
+	}
+	page, err := a.page(w, r, e.Subject, "")
+	if err != nil {
+		return err
+	}
+	a.render(w, r, http.StatusOK, pages.DevMailEmail(page, pages.DevMailEmailView{Email: e, HTMLURL: pages.DevMailHTMLURL(e.ID)}))
+	return nil
+}
+
+// devMailHTML serves an email's HTML part as its own document, under devMailCSP.
+func (a *App) devMailHTML(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "emailID")
+	if err != nil {
+		return err
+	}
+	e, err := a.store.EmailFor(r.Context(), *principalFrom(r.Context()), id)
+	if err != nil {
+		return err
+	}
+	if e.SubAccountID != nil {
+		if err := a.auditSupport(r, []int64{*e.SubAccountID}, "read an email at "+r.URL.Path); err != nil {
+			return err
+		}
+	}
+	h := w.Header()
+	// Replaces the site's policy and frame refusal set by securityHeaders: the outbox page
+	// frames this response.
+	h.Set("Content-Security-Policy", devMailCSP)
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(e.BodyHTML))
+	return nil
+}
