@@ -24,7 +24,7 @@ func (a *App) devMailList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := a.page(w, r, "Outbox", "")
+	page, err := a.page(w, r, "Outbox", "devmail")
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (a *App) devMailShow(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	page, err := a.page(w, r, e.Subject, "")
+	page, err := a.page(w, r, e.Subject, "devmail")
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func (a *App) renderNotificationSettings(w http.ResponseWriter, r *http.Request,
 			v.Rows = append(v.Rows, pages.NotificationRow{SubAccount: s, Receives: p.CanManage(s)})
 		}
 	}
-	page, err := a.page(w, r, "Email notifications", "")
+	page, err := a.page(w, r, "Email notifications", "notifications")
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func (a *App) frame(r *http.Request, title, section string) (layouts.Page, error
 	ctx := r.Context()
 	p := principalFrom(ctx)
 	page := layouts.Page{Title: title, Email: p.User.Email, Section: section, ReadOnly: p.IsSupport(),
-		RoleLabel: p.HomeRole().Label()}
+		RoleLabel: p.HomeRole().Label(), DevMail: a.devMail}
 	props := components.SwitcherProps{}
 	if t := tenantFrom(ctx); t != nil {
 		props.Current = &t.SubAccount

@@ -79,12 +79,15 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.Service == nil {
 		return nil, errors.New("jobs: the connection service is required")
 	}
+	if cfg.Store == nil {
+		return nil, errors.New("jobs: no database")
+	}
 	log := cmp.Or(cfg.Log, slog.Default())
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &sweepWorker{svc: cfg.Service, log: log})
 	if cfg.Outbox != nil {
 		river.AddWorker(workers, &outboxWorker{outbox: cfg.Outbox, log: log})
-		river.AddWorker(workers, &digestWorker{outbox: cfg.Outbox})
+		river.AddWorker(workers, &digestWorker{outbox: cfg.Outbox, now: cfg.Store.Now})
 	}
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.HealthEvery, connection.DefaultCheckEvery)),
@@ -114,9 +117,6 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		MaxAttempts: 5,
 	}
 	r := &Runner{log: log}
-	if cfg.Store == nil {
-		return nil, errors.New("jobs: no database")
-	}
 	if url := cfg.Store.PostgresURL(); url != "" {
 		pool, err := pgxpool.New(ctx, url)
 		if err != nil {

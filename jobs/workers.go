@@ -71,9 +71,12 @@ func (DigestArgs) Kind() string { return "daily_digest" }
 type digestWorker struct {
 	river.WorkerDefaults[DigestArgs]
 	outbox Outbox
+	// now is the store's clock, so that a digest's date agrees with the history's (the
+	// sandbox's clock in sandbox mode).
+	now func() time.Time
 }
 
 func (w *digestWorker) Work(ctx context.Context, _ *river.Job[DigestArgs]) error {
-	_, err := w.outbox.SendDigests(ctx, time.Now())
+	_, err := w.outbox.SendDigests(ctx, w.now())
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"time"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,6 +47,13 @@ type config struct {
 	DemoPassword     string
 	MigrateOnStart   bool
 	TrustedProxyHops int
+	// HealthInterval is how often the health sweep runs and a working connection is checked.
+	HealthInterval time.Duration
+	// UnreachableNotice is how long a provider may not answer before admins get one notice.
+	UnreachableNotice time.Duration
+	// SMTPURL sends the emails; empty keeps them in the outbox (readable at /dev/mail in
+	// sandbox mode).
+	SMTPURL string
 	// Production turns the sandbox off even when a provider has no credentials.
 	Production bool
 	// SandboxSetting is SANDBOX: nil chooses automatically, see Sandbox.
@@ -197,6 +205,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.TrustedProxyHops, err = strconv.Atoi(get("TRUSTED_PROXY_HOPS", "0")); err != nil || c.TrustedProxyHops < 0 {
 		return c, &configError{"TRUSTED_PROXY_HOPS", fmt.Sprintf("want a whole number of proxies, 0 or more (got %q)", getenv("TRUSTED_PROXY_HOPS"))}
 	}
+	if c.HealthInterval, err = time.ParseDuration(get("HEALTH_INTERVAL", "15m")); err != nil || c.HealthInterval < 10*time.Second {
+		return c, &configError{"HEALTH_INTERVAL", fmt.Sprintf("want a duration of 10s or more, such as 15m (got %q)", getenv("HEALTH_INTERVAL"))}
+	}
+	if c.UnreachableNotice, err = time.ParseDuration(get("UNREACHABLE_NOTICE_AFTER", "72h")); err != nil || c.UnreachableNotice < time.Minute {
+		return c, &configError{"UNREACHABLE_NOTICE_AFTER", fmt.Sprintf("want a duration of 1m or more, such as 72h (got %q)", getenv("UNREACHABLE_NOTICE_AFTER"))}
+	}
+	c.SMTPURL = get("SMTP_URL", "")
 	c.Meta = providerCreds{ID: get("META_APP_ID", ""), Secret: get("META_APP_SECRET", "")}
 	c.LinkedIn = providerCreds{ID: get("LINKEDIN_CLIENT_ID", ""), Secret: get("LINKEDIN_CLIENT_SECRET", "")}
 	for _, pc := range []struct {

@@ -40,13 +40,15 @@ func newProviders(cfg config, store *models.Store, sb *sandbox.Sandbox, clock pr
 	return out
 }
 
-// newConnections builds the connection service and the OAuth flows over the providers.
-func newConnections(cfg config, store *models.Store, provs []providers.Provider, log *slog.Logger) (*connection.Service, *oauth.Flows, error) {
+// newConnections builds the connection service and the OAuth flows over the providers;
+// notifier and metrics may be nil.
+func newConnections(cfg config, store *models.Store, provs []providers.Provider, log *slog.Logger, notifier connection.Notifier, metrics connection.Metrics) (*connection.Service, *oauth.Flows, error) {
 	cipher, err := models.NewCipher(cfg.TokenKeys...)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := connection.New(connection.Config{Store: store, Cipher: cipher, Providers: provs, Log: log})
+	svc, err := connection.New(connection.Config{Store: store, Cipher: cipher, Providers: provs, Log: log,
+		Notifier: notifier, Metrics: metrics, CheckEvery: cfg.HealthInterval, UnreachableNotice: cfg.UnreachableNotice})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/relink/relink/handlers"
+	"github.com/relink/relink/jobs"
 	"github.com/relink/relink/models"
+	"github.com/relink/relink/notify"
 	"github.com/relink/relink/providers"
 	"github.com/relink/relink/providers/sandbox"
 	"github.com/relink/relink/static"
@@ -63,7 +65,13 @@ func serve(ctx context.Context, e env, args []string) error {
 		clock providers.Clock = providers.SystemClock{}
 	)
 	if cfg.Sandbox() {
-		sb = sandbox.New(sandbox.Options{Logger: log, AppBaseURL: cfg.BaseURL.String()})
+		// Removing the app in the sandbox calls Relink back as Meta does; only the
+		// sandbox's own Meta app is its to speak for.
+		opts := sandbox.Options{Logger: log, AppBaseURL: cfg.BaseURL.String()}
+		if !cfg.Meta.configured() {
+			opts.DeauthorizeURL = cfg.BaseURL.String() + handlers.MetaDeauthorizePath
+		}
+		sb = sandbox.New(opts)
 		extra[sb.Prefix()] = sb
 		if cfg.SandboxOnly() {
 			clock = sb.Clock()
@@ -104,10 +112,43 @@ func serve(ctx context.Context, e env, args []string) error {
 		log.Warn("no users yet: create the first with `relink user add --email … --role agency_owner --agency …` (password on standard input)")
 	}
 
-	conns, flows, err := newConnections(cfg, store, newProviders(cfg, store, sb, clock), log)
+	// The outbox asks the jobs for prompt delivery; the jobs need the service, which needs
+	// the outbox: the kick reaches the runner once it exists.
+	var runner *jobs.Runner
+	mailer, err := newMailer(cfg, log)
 	if err != nil {
 		return err
 	}
+	outbox, err := notify.New(notify.Config{Store: store, BaseURL: cfg.BaseURL, Mailer: mailer, Log: log,
+		Kick: func(ctx context.Context) {
+			if runner != nil {
+				runner.Kick(ctx)
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	metrics := jobs.NewMetrics(store)
+	conns, flows, err := newConnections(cfg, store, newProviders(cfg, store, sb, clock), log, outbox, metrics)
+	if err != nil {
+		return err
+	}
+	runner, err = jobs.New(ctx, jobs.Config{Store: store, Service: conns, Outbox: outbox, Log: log, HealthEvery: cfg.HealthInterval})
+	if err != nil {
+		return err
+	}
+	if err := runner.Start(ctx); err != nil {
+		return err
+	}
+	// Deferred before the server's shutdown below runs, so it runs after it: requests
+	// finish first, then jobs in flight, then the database closes (deferred earlier).
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := runner.Stop(stopCtx); err != nil {
+			log.Warn("stopping the jobs", "err", err)
+		}
+	}()
 	app, err := handlers.New(handlers.Config{
 		Connections:      conns,
 		Flows:            flows,
@@ -118,6 +159,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		Static:           static.Files,
 		TrustedProxyHops: cfg.TrustedProxyHops,
 		Extra:            extra,
+		MetaAppSecret:    metaSecret(cfg, sb),
+		Metrics:          metrics.Handler(),
+		DevMail:          sb != nil && cfg.SMTPURL == "",
 	})
 	if err != nil {
 		return err
@@ -308,4 +352,33 @@ func printWelcome(w io.Writer, cfg config, demo demoLogins, startup time.Duratio
 		fmt.Fprintf(w, "  %-22s %-14s %s\n", l.Email, l.Role, l.Where)
 	}
 	fmt.Fprintln(w)
+}
+
+// newMailer sends email over SMTP_URL; without it emails stay in the outbox, readable at
+// /dev/mail in sandbox mode.
+func newMailer(cfg config, log *slog.Logger) (notify.Mailer, error) {
+	if cfg.SMTPURL == "" {
+		if !cfg.Sandbox() {
+			log.Warn("SMTP_URL is not set: emails are kept in the outbox and not sent")
+		}
+		return nil, nil
+	}
+	m, err := notify.NewSMTPMailer(cfg.SMTPURL)
+	if err != nil {
+		return nil, &configError{"SMTP_URL", err.Error()}
+	}
+	return m, nil
+}
+
+// metaSecret is the secret Meta's deauthorize callbacks are signed with: the real app's,
+// or the sandbox's stand-in.
+func metaSecret(cfg config, sb *sandbox.Sandbox) string {
+	if cfg.Meta.configured() {
+		return cfg.Meta.Secret
+	}
+	if sb != nil {
+		_, secret := sb.MetaApp()
+		return secret
+	}
+	return ""
 }

@@ -30,6 +30,8 @@ type Page struct {
 	NoOverview bool
 	// Banners are the current sub-account's connections that need action.
 	Banners []Banner
+	// DevMail links the sandbox's outbox viewer (/dev/mail) from the navigation.
+	DevMail bool
 	// Incidents are the providers not answering right now, shown to everyone.
 	Incidents []Incident
 }
