@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
