@@ -16,6 +16,7 @@ import (
 
 	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models"
+	"github.com/relink/relink/notify"
 	"github.com/relink/relink/models/storetest"
 	"github.com/relink/relink/providers/sandbox"
 	"github.com/relink/relink/providers/sandbox/sandboxtest"
@@ -124,7 +125,17 @@ func buildSite(tb testing.TB, o siteOptions) *site {
 			DeauthorizeURL: srv.URL + handlers.MetaDeauthorizePath})
 		cfg.Extra = map[string]http.Handler{sb.Prefix(): sb}
 		_, cfg.MetaAppSecret = sb.MetaApp()
-		cfg.Connections, cfg.Flows = testConnections(tb, store, sb, srv.URL, cfg.Log, o.providerTransport)
+		// Emails stay in the outbox, readable at /dev/mail, as in `go run ./cmd/web`.
+		base, err := url.Parse(srv.URL)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		outbox, err := notify.New(notify.Config{Store: store, BaseURL: base, Log: cfg.Log})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cfg.DevMail = true
+		cfg.Connections, cfg.Flows = testConnections(tb, store, sb, srv.URL, cfg.Log, o.providerTransport, outbox)
 	}
 	a, err := handlers.New(cfg)
 	if err != nil {

@@ -28,8 +28,9 @@ const (
 )
 
 // testConnections is the connection service and OAuth flows over the sandbox, as serve
-// wires them, with a fixed token key; transport, when not nil, carries the providers' calls.
-func testConnections(t testing.TB, store *models.Store, sb *sandbox.Sandbox, base string, log *slog.Logger, transport http.RoundTripper) (*connection.Service, *oauth.Flows) {
+// wires them, with a fixed token key; transport, when not nil, carries the providers' calls,
+// and notifier, when not nil, gets the emails.
+func testConnections(t testing.TB, store *models.Store, sb *sandbox.Sandbox, base string, log *slog.Logger, transport http.RoundTripper, notifier connection.Notifier) (*connection.Service, *oauth.Flows) {
 	t.Helper()
 	cipher, err := models.NewCipher([]byte(strings.Repeat("t", 32)))
 	if err != nil {
@@ -42,7 +43,7 @@ func testConnections(t testing.TB, store *models.Store, sb *sandbox.Sandbox, bas
 		lc.HTTPClient = &http.Client{Transport: transport}
 	}
 	provs := []providers.Provider{meta.New(mc), linkedin.New(lc)}
-	svc, err := connection.New(connection.Config{Store: store, Cipher: cipher, Providers: provs, Log: log})
+	svc, err := connection.New(connection.Config{Store: store, Cipher: cipher, Providers: provs, Log: log, Notifier: notifier})
 	if err != nil {
 		t.Fatal(err)
 	}
