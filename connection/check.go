@@ -3,8 +3,10 @@ package connection
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,6 +61,9 @@ type outcome struct {
 	read bool
 	// problem is the classified failure; nil when the token is valid and answered.
 	problem *providers.Error
+	// asked is when the provider was asked: a status changed after it (a deauthorize
+	// callback, a refresh) knows better than this answer, which is dropped.
+	asked time.Time
 }
 
 // Check asks the provider about one connection of t's sub-account now (the "Check now"
@@ -86,8 +91,18 @@ func (s *Service) Check(ctx context.Context, t Tenant, connectionID int64) (Resu
 	return s.checkLeased(ctx, t, conn, p, tok)
 }
 
+// errRateLimited: checkLeasedWith was asked to keep a rate limit to itself and met one.
+var errRateLimited = errors.New("connection: the provider is rate-limiting the app")
+
 // checkLeased checks a connection whose lease the caller holds.
 func (s *Service) checkLeased(ctx context.Context, t Tenant, conn models.Connection, p providers.Provider, tok providers.Token) (Result, error) {
+	return s.checkLeasedWith(ctx, t, conn, p, tok, false)
+}
+
+// checkLeasedWith is checkLeased; with holdRateLimit (the sweep), a rate limit is returned
+// as errRateLimited with the problem in Result, unsaved: the sweep stops asking the
+// provider rather than marking every connection it reaches degraded.
+func (s *Service) checkLeasedWith(ctx context.Context, t Tenant, conn models.Connection, p providers.Provider, tok providers.Token, holdRateLimit bool) (Result, error) {
 	if s.renewalDue(conn, tok) {
 		renewed, rconn, res, err := s.renewLeased(ctx, t, conn, p, tok)
 		if err != nil || res.Problem != nil {
@@ -99,15 +114,19 @@ func (s *Service) checkLeased(ctx context.Context, t Tenant, conn models.Connect
 	if tc, ok := p.(TokenChecker); ok {
 		inspect = tc.CheckToken
 	}
+	asked := s.now()
 	info, callErr := inspect(ctx, tok)
 	if providers.IsCanceled(callErr) {
 		return Result{}, callErr
 	}
-	out := outcome{info: info, read: callErr == nil}
+	out := outcome{info: info, read: callErr == nil, asked: asked}
 	if callErr != nil {
 		out.problem = p.Classify(callErr)
 	} else if !info.Valid {
 		out.problem = info.Problem
+	}
+	if holdRateLimit && out.problem != nil && out.problem.Reason == providers.ReasonRateLimited {
+		return Result{Problem: out.problem}, errRateLimited
 	}
 	var res Result
 	queued := 0
@@ -128,7 +147,7 @@ func (s *Service) checkLeased(ctx context.Context, t Tenant, conn models.Connect
 // renewed meanwhile), the outcome is about a token that is gone and is dropped. assets are
 // the connection's selected assets when the caller loaded them in bulk; nil loads them.
 func (s *Service) applyCheck(ctx context.Context, tx *models.Store, t Tenant, sealed []byte, id int64, out outcome, assets []models.Asset) (Result, int, error) {
-	conn, err := tx.Connection(ctx, t.SubAccountID, id)
+	conn, err := tx.ConnectionForUpdate(ctx, t.SubAccountID, id)
 	if err != nil {
 		return Result{}, 0, err
 	}
@@ -136,6 +155,9 @@ func (s *Service) applyCheck(ctx context.Context, tx *models.Store, t Tenant, se
 		return Result{Connection: conn}, 0, ErrDisconnected
 	}
 	if !bytes.Equal(conn.AccessToken, sealed) {
+		return Result{Connection: conn}, 0, nil
+	}
+	if !out.asked.IsZero() && conn.StatusChangedAt != nil && conn.StatusChangedAt.After(out.asked) {
 		return Result{Connection: conn}, 0, nil
 	}
 	now := s.now()
@@ -162,6 +184,11 @@ func (s *Service) applyCheck(ctx context.Context, tx *models.Store, t Tenant, se
 	}
 	var queued int
 	switch {
+	case pe == nil && !checkSees(conn):
+		// A working token says nothing about a policy block or a role on one asset:
+		// only a refresh of what failed, or reauthenticating, clears those.
+		conn.NextCheckAt = timePtr(now.Add(s.deadEvery(conn.Status)))
+		err = tx.UpdateConnection(ctx, t.SubAccountID, conn)
 	case pe == nil:
 		queued, err = s.checkPassed(ctx, tx, t, &conn, was, out.info, assets, now)
 	default:
@@ -173,6 +200,19 @@ func (s *Service) applyCheck(ctx context.Context, tx *models.Store, t Tenant, se
 	res.Connection = conn
 	res.StatusChanged = conn.Status != was.status
 	return res, queued, nil
+}
+
+// checkSees reports whether a health check can tell that c's problem is gone: a token
+// problem (expired, removed, logged out…) or a missing permission that a check reads, yes;
+// a policy block or anything else seen only by a call on an asset, no.
+func checkSees(c models.Connection) bool {
+	switch {
+	case !NeedsAction(c.Status):
+		return true
+	case c.Reason == providers.ReasonMissingPermission:
+		return c.ReasonDetail == "" || slices.Contains(RequiredScopes[c.Provider], c.ReasonDetail)
+	}
+	return c.Reason.NeedsReauth()
 }
 
 // checkPassed saves a valid token: healthy, or expiring inside the reminder window of a
@@ -237,8 +277,13 @@ func (s *Service) checkFailed(ctx context.Context, tx *models.Store, t Tenant, c
 	conn.TotalFailures++
 	conn.LastErrorCode, conn.LastErrorSubcode, conn.LastErrorMessage = pe.Code, pe.Subcode, pe.Message
 	kind := models.EventCheckFailing
-	switch effect {
-	case EffectTransient:
+	switch {
+	case effect == EffectTransient && NeedsAction(was.status):
+		// An outage proves nothing about a connection that already needs action: it
+		// keeps saying so, and waits as long as such a connection does.
+		status = was.status
+		conn.NextCheckAt = timePtr(now.Add(max(s.deadEvery(status), pe.RetryAfter)))
+	case effect == EffectTransient:
 		if conn.UnreachableSince == nil {
 			conn.UnreachableSince = &now
 		}
@@ -248,7 +293,7 @@ func (s *Service) checkFailed(ctx context.Context, tx *models.Store, t Tenant, c
 			conn.Reason, conn.ReasonDetail = pe.Reason, ""
 		}
 		conn.NextCheckAt = timePtr(now.Add(backoff(conn.ConsecutiveFailures, pe.RetryAfter, s.checkEvery)))
-	case EffectConnection:
+	case effect == EffectConnection:
 		conn.Reason, conn.ReasonDetail = pe.Reason, pe.Scope
 		conn.UnreachableSince, conn.IncidentID = nil, nil
 		conn.NextCheckAt = timePtr(now.Add(s.deadEvery(status)))
@@ -287,7 +332,7 @@ func (s *Service) checkFailed(ctx context.Context, tx *models.Store, t Tenant, c
 	if err != nil {
 		return 0, err
 	}
-	if effect == EffectTransient && conn.UnreachableSince != nil && now.Sub(*conn.UnreachableSince) >= s.unreachableNotice {
+	if effect == EffectTransient && !NeedsAction(status) && conn.UnreachableSince != nil && now.Sub(*conn.UnreachableSince) >= s.unreachableNotice {
 		n, err := s.queue(ctx, tx, t, Notice{Kind: NoticeUnreachable, Connection: *conn, Since: *conn.UnreachableSince})
 		return queued + n, err
 	}

@@ -324,7 +324,7 @@ func TestAppRemovedFlagsEveryConnectionOfTheUser(t *testing.T) {
 	a := w.connectAll(w.tenant, "meta", avery)
 	b := w.connectAll(w.other, "meta", avery)
 	other := w.connectAll(w.tenant, "meta", casey)
-	changed, err := w.svc.AppRemoved(w.ctx, "meta", avery, "test")
+	changed, err := w.svc.AppRemoved(w.ctx, "meta", avery, w.store.Now(), "test")
 	if err != nil || changed != 2 {
 		t.Fatalf("AppRemoved: %d, %v", changed, err)
 	}
@@ -345,7 +345,7 @@ func TestAppRemovedFlagsEveryConnectionOfTheUser(t *testing.T) {
 		t.Fatalf("notices %v", k)
 	}
 	// Said twice (Meta retries), nothing more happens.
-	if changed, _ := w.svc.AppRemoved(w.ctx, "meta", avery, "test"); changed != 0 {
+	if changed, _ := w.svc.AppRemoved(w.ctx, "meta", avery, w.store.Now(), "test"); changed != 0 {
 		t.Fatalf("second callback changed %d", changed)
 	}
 }
@@ -460,5 +460,66 @@ func TestSweepWaitsOutARateLimit(t *testing.T) {
 	}
 	if st := w.sweep(); st.Checked != 1 {
 		t.Fatalf("sweep after the pause: %+v", st)
+	}
+}
+
+// reauthenticate runs the dialog again for connection id as provider user, keeping its assets.
+func (w *world) reauthenticate(provider, user string, id int64) models.Connection {
+	w.t.Helper()
+	flow := w.authorize(w.tenant, provider, user, models.IntentReauthenticate, id)
+	pk, err := w.svc.Pending(w.ctx, w.tenant, w.user, flow)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var keys []string
+	for _, c := range pk.Choices {
+		if c.Selected {
+			keys = append(keys, c.Key)
+		}
+	}
+	c, err := w.svc.Connect(w.ctx, w.tenant, w.user, flow, keys)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+func TestLateDeauthorizeCallbackSparesANewGrant(t *testing.T) {
+	w, n := healthWorld(t)
+	c := w.connectAll(w.tenant, "meta", avery)
+	removedAt := w.store.Now()
+	if _, err := w.svc.AppRemoved(w.ctx, "meta", avery, removedAt, "callback"); err != nil {
+		t.Fatal(err)
+	}
+	w.sb.Clock().Advance(time.Hour)
+	if got := w.reauthenticate("meta", avery, c.ID); got.Status != models.StatusHealthy {
+		t.Fatalf("after reauthenticating: %s", got.Status)
+	}
+	// Meta retries the callback, or someone replays it.
+	if changed, err := w.svc.AppRemoved(w.ctx, "meta", avery, removedAt, "replay"); err != nil || changed != 0 {
+		t.Fatalf("a replayed callback changed %d (%v)", changed, err)
+	}
+	if k := n.kinds(); !slices.Equal(k, []string{"incident", "reconnected"}) {
+		t.Fatalf("notices %v", k)
+	}
+}
+
+// TestCheckDoesNotClearWhatItCannotSee: a policy block seen by an asset call is not
+// cleared by a token that still works, nor does it earn a "reconnected" email.
+func TestCheckDoesNotClearWhatItCannotSee(t *testing.T) {
+	w, n := healthWorld(t)
+	c := w.connectAll(w.tenant, "meta", avery)
+	asset := w.assetByExternal(c.ID, "act_200000000000001")
+	w.inject("meta", avery, "policy_blocked")
+	if res, err := w.svc.RefreshAsset(w.ctx, w.tenant, asset.ID); err != nil || res.Connection.Status != models.StatusBlocked {
+		t.Fatalf("refresh under a policy block: %v %v", err, res.Connection.Status)
+	}
+	w.sb.Clock().Advance(2 * oneHour)
+	w.sweep()
+	if got := w.conn(c.ID); got.Status != models.StatusBlocked {
+		t.Fatalf("a check turned a blocked connection %s", got.Status)
+	}
+	if k := n.kinds(); !slices.Equal(k, []string{"incident"}) {
+		t.Fatalf("notices %v", k)
 	}
 }

@@ -1,8 +1,10 @@
 package connection
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/relink/relink/models"
@@ -13,6 +15,9 @@ import (
 // provider that rotates refresh tokens has already spent the old one when it answers, so
 // an answer thrown away would lose the connection.
 const renewTimeout = 30 * time.Second
+
+// errGrantChanged: the connection got another grant (or none) while its renewal ran.
+var errGrantChanged = errors.New("connection: the grant changed during the renewal")
 
 // renewalDue reports whether c's access token should be renewed now: it has a refresh
 // token and ends within the renewal margin.
@@ -87,24 +92,40 @@ func (s *Service) renewLeased(ctx context.Context, t Tenant, conn models.Connect
 	if len(renewed.Scopes) == 0 {
 		renewed.Scopes = tok.Scopes
 	}
+	// The save has a budget of its own: however long the provider took, a rotated token
+	// must get its chance to be kept.
+	sctx, cancelSave := context.WithTimeout(context.WithoutCancel(ctx), renewTimeout)
+	defer cancelSave()
 	var saved models.Connection
-	err = s.store.Tx(rctx, func(tx *models.Store) error {
-		c, err := tx.Connection(rctx, t.SubAccountID, fresh.ID)
+	err = s.store.Tx(sctx, func(tx *models.Store) error {
+		c, err := tx.ConnectionForUpdate(sctx, t.SubAccountID, fresh.ID)
 		if err != nil {
 			return err
+		}
+		// Only onto the grant that was renewed: a disconnect or a reauthentication that
+		// happened meanwhile (neither waits for the lease) wins, and the renewed token
+		// is dropped.
+		if c.Status == models.StatusDisconnected || !bytes.Equal(c.AccessToken, fresh.AccessToken) || !bytes.Equal(c.RefreshToken, fresh.RefreshToken) {
+			return errGrantChanged
 		}
 		if err := s.sealToken(&c, renewed); err != nil {
 			return err
 		}
 		c.NextCheckAt = s.nextHealthyCheck(c, s.now())
-		if err := tx.UpdateConnection(rctx, t.SubAccountID, c); err != nil {
+		if err := tx.UpdateConnection(sctx, t.SubAccountID, c); err != nil {
 			return err
 		}
 		saved = c
-		return record(rctx, tx, t, models.EventTokenRenewed, &c, nil, func(e *models.ConnectionEvent) {
+		return record(sctx, tx, t, models.EventTokenRenewed, &c, nil, func(e *models.ConnectionEvent) {
 			e.Detail = "Access renewed ahead of expiry; it now lasts until " + renewed.Expiry.UTC().Format("2 Jan 2006 15:04 MST")
 		})
 	})
+	if errors.Is(err, errGrantChanged) {
+		// Not revoked: revoking may end the member's new grant along with it. Unsaved, it
+		// simply expires.
+		s.log.Info("a renewal finished after the connection changed; its token is dropped", "connection_id", fresh.ID, "sub_account_id", t.SubAccountID)
+		return providers.Token{}, fresh, Result{}, ErrBusy
+	}
 	if err != nil {
 		// The provider has the new token and we could not save it: say so loudly, the
 		// connection will need reauthenticating if the old refresh token was spent.

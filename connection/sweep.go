@@ -80,6 +80,9 @@ type providerRun struct {
 	stopped              bool
 	probesLeft           int
 	checked, unavailable int
+	// opening is set while one group declares the incident, so that no other does too;
+	// openedHere marks an incident declared by this sweep, whose failures it already counts.
+	opening, openedHere bool
 }
 
 // Sweep checks every connection whose check is due, in pages of due connections, with
@@ -291,8 +294,10 @@ func (s *Service) inspectGroup(ctx context.Context, p providers.Provider, bi Bat
 	if len(toks) == 0 {
 		return outs
 	}
+	asked := s.now()
 	infos, errs, err := bi.InspectTokens(ctx, toks)
 	for j, i := range idx {
+		outs[i].asked = asked
 		switch {
 		case providers.IsCanceled(err):
 			outs[i].err = err
@@ -328,7 +333,11 @@ func (s *Service) checkOne(ctx context.Context, p providers.Provider, c models.C
 		return checked{err: err}
 	}
 	defer s.release(t, func(ctx context.Context) error { return s.store.ReleaseConnection(ctx, c.SubAccountID, c.ID, owner) })
-	res, err := s.checkLeased(ctx, t, c, p, tok)
+	res, err := s.checkLeasedWith(ctx, t, c, p, tok, true)
+	if errors.Is(err, errRateLimited) {
+		// Not saved: the provider limits the app, which says nothing of this connection.
+		return checked{outcome: outcome{problem: res.Problem}, whole: true}
+	}
 	if err != nil {
 		return checked{err: err}
 	}
@@ -341,12 +350,25 @@ func (s *Service) saveGroup(ctx context.Context, run *providerRun, group []model
 	var pending []int
 	for i := range outs {
 		o := &outs[i]
-		if o.whole && o.problem.Reason == providers.ReasonRateLimited {
+		switch {
+		case o.whole && o.problem.Reason == providers.ReasonRateLimited:
 			// The app, not this connection, is over its limit: nothing is learned about
 			// the token, and the provider's remaining connections wait for the time it
 			// gave (the client refuses to call before then).
 			o.skipped = true
 			mu.Lock()
+			run.stopped = true
+			mu.Unlock()
+		case o.whole && !o.problem.Reason.Transient():
+			// The provider refused the request itself (the app restricted, a permission
+			// of the app): that says nothing about any one user's token. Nothing is
+			// saved; the provider's remaining connections wait for the next sweep.
+			o.skipped = true
+			mu.Lock()
+			if !run.stopped {
+				s.log.Warn("the provider refused a whole health-check request; its checks wait for the next sweep",
+					"provider", run.name, "reason", o.problem.Reason, "code", o.problem.Code)
+			}
 			run.stopped = true
 			mu.Unlock()
 		}
@@ -397,12 +419,27 @@ func (s *Service) saveGroup(ctx context.Context, run *providerRun, group []model
 					as = []models.Asset{}
 				}
 				o := outs[i].outcome
-				res, n, err := s.applyCheckIn(ctx, tx, t, c, o, as, incident)
-				if errors.Is(err, ErrDisconnected) || errors.Is(err, models.ErrNotFound) {
-					continue
+				// Each row in a savepoint of its own: a row that fails (disconnected
+				// meanwhile, an email that cannot be written) is undone alone and logged,
+				// and the group's other checks are still saved.
+				var (
+					res Result
+					n   int
+				)
+				err := tx.Savepoint(ctx, func(tx *models.Store) error {
+					var err error
+					res, n, err = s.applyCheckIn(ctx, tx, t, c, o, as, incident)
+					return err
+				})
+				if ctx.Err() != nil {
+					return ctx.Err()
 				}
 				if err != nil {
-					return err
+					if !errors.Is(err, ErrDisconnected) && !errors.Is(err, models.ErrNotFound) {
+						s.log.Error("saving a health check failed; it is retried at the next sweep", "connection_id", c.ID, "sub_account_id", c.SubAccountID, "err", err)
+					}
+					outs[i].err = err
+					continue
 				}
 				queued += n
 				outs[i].result = &res
@@ -492,36 +529,44 @@ func (s *Service) applyCheckIn(ctx context.Context, tx *models.Store, t Tenant, 
 	if err != nil || incident == nil || incident.EndedAt != nil || o.problem == nil || !o.problem.Reason.Transient() {
 		return res, n, err
 	}
-	return res, n, s.joinIncident(ctx, tx, t, res.Connection, *incident)
+	return res, n, s.joinIncident(ctx, tx, []models.Connection{res.Connection}, *incident)
 }
 
-// joinIncident ties a connection to its provider's incident, with one history event per
-// connection and incident, so its history shows the outage without a line per check.
-func (s *Service) joinIncident(ctx context.Context, tx *models.Store, t Tenant, c models.Connection, in models.ProviderIncident) error {
-	if c.IncidentID != nil && *c.IncidentID == in.ID {
-		return nil
+// joinIncident ties connections to their provider's incident, with one history event per
+// connection and incident, so its history shows the outage without a line per check. It
+// writes only the incident column: rows read earlier are never written back whole.
+func (s *Service) joinIncident(ctx context.Context, tx *models.Store, conns []models.Connection, in models.ProviderIncident) error {
+	ids := make([]int64, len(conns))
+	for i, c := range conns {
+		ids[i] = c.ID
 	}
-	c.IncidentID = &in.ID
-	if err := tx.UpdateConnection(ctx, t.SubAccountID, c); err != nil {
+	joined, err := tx.JoinIncident(ctx, in.ID, ids)
+	if err != nil {
 		return err
 	}
-	return record(ctx, tx, t, models.EventProviderIncident, &c, nil, func(e *models.ConnectionEvent) {
-		e.Reason = providers.ReasonProviderUnavailable
-		e.Detail = fmt.Sprintf("%s is not answering since %s (many connections at once); the connection is presumed fine and nothing is lost",
-			ProviderLabel(in.Provider), in.StartedAt.UTC().Format("2 Jan 15:04 MST"))
-	})
+	for _, c := range joined {
+		t := Tenant{SubAccountID: c.SubAccountID, Actor: SystemActor, RequestID: "sweep"}
+		if err := record(ctx, tx, t, models.EventProviderIncident, &c, nil, func(e *models.ConnectionEvent) {
+			e.Reason = providers.ReasonProviderUnavailable
+			e.Detail = fmt.Sprintf("%s is not answering since %s (many connections at once); the connection is presumed fine and nothing is lost",
+				ProviderLabel(in.Provider), in.StartedAt.UTC().Format("2 Jan 15:04 MST"))
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maybeOpenIncident declares a provider incident once enough of a provider's checks in
 // this sweep failed as unavailable; the provider's remaining connections wait.
 func (s *Service) maybeOpenIncident(ctx context.Context, run *providerRun, st *SweepStats, mu *sync.Mutex) error {
 	mu.Lock()
-	if run.incident != nil || run.unavailable < incidentMin || run.unavailable*2 < run.checked {
+	if run.incident != nil || run.opening || run.unavailable < incidentMin || run.unavailable*2 < run.checked {
 		mu.Unlock()
 		return nil
 	}
 	failed := run.unavailable
-	run.stopped = true
+	run.stopped, run.opening = true, true
 	mu.Unlock()
 	now := s.now()
 	in, opened, err := s.store.OpenIncident(ctx, run.name, string(providers.ReasonProviderUnavailable), failed, now)
@@ -529,25 +574,25 @@ func (s *Service) maybeOpenIncident(ctx context.Context, run *providerRun, st *S
 		return err
 	}
 	mu.Lock()
-	run.incident = &in
+	run.incident, run.openedHere = &in, true
 	if opened {
 		st.IncidentsOpened = append(st.IncidentsOpened, run.name)
 	}
 	mu.Unlock()
-	// The connections whose checks just failed belong to it.
+	// The connections whose checks just failed belong to it, in groups of sweepTx so that
+	// no transaction holds the database long.
 	touched, err := s.store.System().UnreachableSince(ctx, run.name, now.Add(-10*time.Minute))
 	if err != nil {
 		return err
 	}
-	return s.store.Tx(ctx, func(tx *models.Store) error {
-		for _, c := range touched {
-			t := Tenant{SubAccountID: c.SubAccountID, Actor: SystemActor, RequestID: "sweep"}
-			if err := s.joinIncident(ctx, tx, t, c, in); err != nil {
-				return err
-			}
+	for i := 0; i < len(touched); i += sweepTx {
+		if err := s.store.Tx(ctx, func(tx *models.Store) error {
+			return s.joinIncident(ctx, tx, touched[i:min(i+sweepTx, len(touched))], in)
+		}); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // closeIncident ends a provider's incident: a probe got an answer. Caller holds mu.
@@ -570,7 +615,7 @@ func (s *Service) closeIncident(ctx context.Context, run *providerRun, st *Sweep
 
 // settleIncident notes the failed probes of a provider still in an incident.
 func (s *Service) settleIncident(ctx context.Context, run *providerRun, st *SweepStats) error {
-	if run.incident == nil || run.incident.EndedAt != nil || run.unavailable == 0 {
+	if run.incident == nil || run.incident.EndedAt != nil || run.openedHere || run.unavailable == 0 {
 		return nil
 	}
 	return s.store.NoteIncidentFailures(ctx, run.incident.ID, run.unavailable, s.now())

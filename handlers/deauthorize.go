@@ -26,7 +26,7 @@ func (a *App) metaDeauthorize(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusBadRequest, Title: "Bad request",
 			Message: "The signed request is missing or not signed by the app.", Err: err}
 	}
-	n, err := a.conns.AppRemoved(r.Context(), "meta", sr.UserID, RequestID(r.Context()))
+	n, err := a.conns.AppRemoved(r.Context(), "meta", sr.UserID, sr.IssuedAt, RequestID(r.Context()))
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,7 +32,8 @@ import (
 // Defaults of Config.
 const (
 	DefaultOutboxEvery = 30 * time.Second
-	DefaultDigestEvery = 24 * time.Hour
+	// digestHour is when, in UTC, the daily digest goes out.
+	digestHour = 7
 	// stopGrace is how long Stop lets jobs in flight finish before cancelling them.
 	stopGrace = 20 * time.Second
 )
@@ -56,8 +58,6 @@ type Config struct {
 	HealthEvery time.Duration
 	// OutboxEvery is how often the outbox is looked at without a kick; default 30 s.
 	OutboxEvery time.Duration
-	// DigestEvery is the digest interval; default 24 hours.
-	DigestEvery time.Duration
 	// PollEvery is how often workers look for new jobs on SQLite, which has no
 	// LISTEN/NOTIFY; default one second.
 	PollEvery time.Duration
@@ -99,9 +99,12 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.OutboxEvery, DefaultOutboxEvery)),
 				func() (river.JobArgs, *river.InsertOpts) { return DeliverArgs{}, deliverOpts() },
 				&river.PeriodicJobOpts{ID: "outbox", RunOnStart: true}),
-			river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.DigestEvery, DefaultDigestEvery)),
+			// River keeps its schedule in memory, so a daily interval would restart with
+			// every deploy: the digest runs at a fixed hour, and once on start (a second
+			// run the same day writes nothing: a digest's key is the user and the date).
+			river.NewPeriodicJob(dailyAt{hour: digestHour},
 				func() (river.JobArgs, *river.InsertOpts) { return DigestArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "digest"}),
+				&river.PeriodicJobOpts{ID: "digest", RunOnStart: true}),
 		)
 	}
 	rc := &river.Config{
@@ -161,9 +164,10 @@ func (r *Runner) bind(start, stop, cancel func(context.Context) error, insert fu
 	}
 }
 
-// Start starts the workers and the periodic schedule.
+// Start starts the workers and the periodic schedule. They run until Stop: cancelling ctx
+// (the shutdown signal) would make River cancel jobs in flight at once, before Stop's grace.
 func (r *Runner) Start(ctx context.Context) error {
-	if err := r.start(ctx); err != nil {
+	if err := r.start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	return nil
@@ -204,8 +208,24 @@ func deliverOpts() *river.InsertOpts {
 	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waiting}}
 }
 
+// sweepArgsOpts keeps sweeps one at a time: a sweep waiting to be retried also blocks the
+// next scheduled one, which would only check the same connections beside it.
 func sweepArgsOpts() *river.InsertOpts {
-	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waiting}}
+	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true,
+		ByState: append(slices.Clone(waiting), rivertype.JobStateRetryable)}}
+}
+
+// dailyAt is a River schedule: every day at hour, UTC.
+type dailyAt struct{ hour int }
+
+// Next is the first hour:00 UTC after t.
+func (d dailyAt) Next(t time.Time) time.Time {
+	t = t.UTC()
+	next := time.Date(t.Year(), t.Month(), t.Day(), d.hour, 0, 0, 0, time.UTC)
+	if !next.After(t) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next
 }
 
 // quiet keeps River's own chatter at Warn and above.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm/clause"
+
 	"github.com/relink/relink/providers"
 )
 
@@ -49,6 +51,20 @@ func (s *Store) UpdateConnection(ctx context.Context, subAccountID int64, c Conn
 func (s *Store) Connection(ctx context.Context, subAccountID, id int64) (Connection, error) {
 	var c Connection
 	err := s.db.WithContext(ctx).Where("id = ? AND sub_account_id = ?", id, subAccountID).Take(&c).Error
+	return c, dbError("load connection", err)
+}
+
+// ConnectionForUpdate is Connection read inside a transaction that is about to change the
+// row: on PostgreSQL it locks the row until the transaction ends, so two checks or a check
+// and a callback deciding on the same connection take turns instead of both acting on the
+// status they read (SQLite's immediate transactions already take turns).
+func (s *Store) ConnectionForUpdate(ctx context.Context, subAccountID, id int64) (Connection, error) {
+	q := s.db.WithContext(ctx).Where("id = ? AND sub_account_id = ?", id, subAccountID)
+	if s.dialect == DialectPostgres && s.inTx {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var c Connection
+	err := q.Take(&c).Error
 	return c, dbError("load connection", err)
 }
 

@@ -176,6 +176,21 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	})
 }
 
+// Savepoint runs fn inside the current transaction as a unit of its own: when fn fails, what
+// it wrote is undone and the transaction goes on, so one bad row of a batch does not sink
+// the others. Outside a transaction it is Tx.
+func (s *Store) Savepoint(ctx context.Context, fn func(tx *Store) error) error {
+	if !s.inTx {
+		return s.Tx(ctx, fn)
+	}
+	// gorm runs a transaction begun inside another as a savepoint.
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		tx := *s
+		tx.db = db
+		return fn(&tx)
+	})
+}
+
 // SQLTx is the database/sql transaction Tx runs on, for libraries that must commit with it
 // (River's InsertTx); nil outside Tx.
 func (s *Store) SQLTx() *sql.Tx {

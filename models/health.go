@@ -175,3 +175,30 @@ func (sys System) MarkChecked(ctx context.Context, ids []int64, checkedAt, nextA
 		Updates(map[string]any{"last_checked_at": checkedAt, "next_check_at": nextAt, "updated_at": sys.s.Now()})
 	return res.RowsAffected, dbError("mark connections checked", res.Error)
 }
+
+// JoinIncident ties the given connections to incident id, and returns those it changed (the
+// others already belonged to it, or changed meanwhile): only those get a history event.
+// It writes the one column, so nothing else of a row read earlier is written back.
+func (s *Store) JoinIncident(ctx context.Context, id int64, connectionIDs []int64) ([]Connection, error) {
+	if len(connectionIDs) == 0 {
+		return nil, nil
+	}
+	var cs []Connection
+	q := s.db.WithContext(ctx).Where("id IN ? AND unreachable_since IS NOT NULL AND status <> ? AND (incident_id IS NULL OR incident_id <> ?)",
+		connectionIDs, StatusDisconnected, id)
+	if s.dialect == DialectPostgres && s.inTx {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.Order("id").Find(&cs).Error; err != nil {
+		return nil, dbError("load connections joining incident", err)
+	}
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	err := s.db.WithContext(ctx).Model(&Connection{}).Where("id IN ?", ids).Update("incident_id", id).Error
+	return cs, dbError("join incident", err)
+}
