@@ -16,8 +16,8 @@ import (
 
 	"github.com/relink/relink/handlers"
 	"github.com/relink/relink/models"
-	"github.com/relink/relink/notify"
 	"github.com/relink/relink/models/storetest"
+	"github.com/relink/relink/notify"
 	"github.com/relink/relink/providers/sandbox"
 	"github.com/relink/relink/providers/sandbox/sandboxtest"
 	"github.com/relink/relink/static"
