@@ -88,7 +88,28 @@ func (s *Service) Check(ctx context.Context, t Tenant, connectionID int64) (Resu
 		return Result{}, err
 	}
 	defer done()
-	return s.checkLeased(ctx, t, conn, p, tok)
+	res, err := s.checkLeased(ctx, t, conn, p, tok)
+	if err == nil {
+		s.countCheck(conn.Provider, res.Problem)
+	}
+	return res, err
+}
+
+// countCheck counts one check by its outcome: "ok", "transient" or "action".
+func (s *Service) countCheck(provider string, pe *providers.Error) {
+	if s.metrics == nil {
+		return
+	}
+	switch {
+	case pe == nil:
+		s.metrics.Checked(provider, "ok")
+		return
+	case pe.Reason.Transient():
+		s.metrics.Checked(provider, "transient")
+	default:
+		s.metrics.Checked(provider, "action")
+	}
+	s.metrics.ProviderError(provider, pe.Reason)
 }
 
 // errRateLimited: checkLeasedWith was asked to keep a rate limit to itself and met one.

@@ -477,11 +477,12 @@ func (s *Service) saveGroup(ctx context.Context, run *providerRun, group []model
 			run.checked++
 			outcome = "action"
 		}
-		if s.metrics != nil {
-			s.metrics.Checked(run.name, outcome)
-			if o.problem != nil {
-				s.metrics.ProviderError(run.name, o.problem.Reason)
+		if outcome == "skipped" {
+			if s.metrics != nil {
+				s.metrics.Checked(run.name, outcome)
 			}
+		} else {
+			s.countCheck(run.name, o.problem)
 		}
 	}
 	return nil

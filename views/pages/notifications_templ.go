@@ -136,7 +136,7 @@ func NotificationSettings(p layouts.Page, v NotificationSettingsView) templ.Comp
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, " <form method=\"post\" action=\"/settings/notifications\" class=\"stack\" data-testid=\"notifications-form\" novalidate><fieldset class=\"stack\"><legend><strong>Default for every sub-account</strong></legend> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, " <form method=\"post\" action=\"/settings/notifications\" class=\"stack\" data-testid=\"notifications-form\" novalidate><fieldset class=\"stack settings-group\"><legend>Default for every sub-account</legend> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -231,7 +231,7 @@ func NotificationSettings(p layouts.Page, v NotificationSettingsView) templ.Comp
 					return templ_7745c5c3_Err
 				}
 				if len(v.Rows) > 0 {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<h2>Per sub-account</h2><p class=\"muted\">A sub-account set to “Same as default” follows the choice above.</p><table class=\"overview-table\" data-testid=\"notifications-table\"><thead><tr><th scope=\"col\">Sub-account</th><th scope=\"col\">Emails</th></tr></thead> <tbody>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<h2>Per sub-account</h2><p class=\"muted\">A sub-account set to “Same as default” follows the choice above.</p><table class=\"overview-table settings-table\" data-testid=\"notifications-table\"><thead><tr><th scope=\"col\">Sub-account</th><th scope=\"col\">Emails</th></tr></thead> <tbody>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
