@@ -12,9 +12,12 @@ package jobs
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"time"
 
@@ -108,7 +111,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		)
 	}
 	rc := &river.Config{
-		ID:                   cfg.ID,
+		ID:                   cmp.Or(cfg.ID, clientID()),
 		Logger:               quiet(log),
 		Workers:              workers,
 		PeriodicJobs:         periodic,
@@ -213,6 +216,20 @@ func deliverOpts() *river.InsertOpts {
 func sweepArgsOpts() *river.InsertOpts {
 	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true,
 		ByState: append(slices.Clone(waiting), rivertype.JobStateRetryable)}}
+}
+
+// clientID names this process among the replicas. River's own default is the host name
+// and the start time, which two replicas started together on one host can share; a
+// leader election between two clients of one name elects both.
+func clientID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	id := fmt.Sprintf("%s_%d_%s", host, os.Getpid(), hex.EncodeToString(b))
+	if len(id) > 100 {
+		id = id[len(id)-100:]
+	}
+	return id
 }
 
 // dailyAt is a River schedule: every day at hour, UTC.
