@@ -14,7 +14,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/relink/relink/connection"
 	"github.com/relink/relink/handlers"
+	"github.com/relink/relink/jobs"
 	"github.com/relink/relink/models"
 	"github.com/relink/relink/models/storetest"
 	"github.com/relink/relink/notify"
@@ -32,8 +34,10 @@ type site struct {
 	store  *models.Store
 	server *httptest.Server
 	subs   map[string]models.SubAccountRef
-	// sandbox is the provider sandbox of a site built with siteOptions.sandbox.
+	// sandbox is the provider sandbox of a site built with siteOptions.sandbox, and conns
+	// the connection service over it.
 	sandbox *sandbox.Sandbox
+	conns   *connection.Service
 }
 
 // rivalSubAccount belongs to another agency than the demo one.
@@ -135,6 +139,7 @@ func buildSite(tb testing.TB, o siteOptions) *site {
 			tb.Fatal(err)
 		}
 		cfg.DevMail = true
+		cfg.Metrics = jobs.NewMetrics(store).Handler()
 		cfg.Connections, cfg.Flows = testConnections(tb, store, sb, srv.URL, cfg.Log, o.providerTransport, outbox)
 	}
 	a, err := handlers.New(cfg)
@@ -143,7 +148,7 @@ func buildSite(tb testing.TB, o siteOptions) *site {
 	}
 	app = a.Routes()
 	t, _ := tb.(*testing.T)
-	s := &site{t: t, store: store, server: srv, subs: map[string]models.SubAccountRef{}, sandbox: sb}
+	s := &site{t: t, store: store, server: srv, subs: map[string]models.SubAccountRef{}, sandbox: sb, conns: cfg.Connections}
 	support, err := store.UserByEmail(ctx, "support@relink.test")
 	if err != nil {
 		tb.Fatal(err)

@@ -480,6 +480,8 @@ func TestNoTokenLeaks(t *testing.T) {
 		follow(b.post(accountPath(sub, "/assets/"+assetID+"/refresh"), nil))
 		b.post(accountPath(sub, "/connections/"+connID+"/refresh"), nil, "HX-Request", "true")
 		follow(b.post(accountPath(sub, "/connections/"+connID+"/refresh"), nil))
+		b.post(accountPath(sub, "/connections/"+connID+"/check"), nil, "HX-Request", "true")
+		follow(b.post(accountPath(sub, "/connections/"+connID+"/check"), nil))
 	}
 
 	// Meta: connect, with the picker waiting, then saved.
@@ -627,6 +629,22 @@ func TestNoTokenLeaks(t *testing.T) {
 			}
 		}
 	}
+	// The health engine's own outputs: a sweep, the emails it and the faults above wrote
+	// (each one's page and HTML), the landing page of their links, and the metrics.
+	if _, err := l.conns.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	outbox := b.get("/dev/mail")
+	outbox.doc.Find(`[data-testid="devmail-row"] a`).Each(func(_ int, a *goquery.Selection) {
+		href := a.AttrOr("href", "")
+		b.get(href)
+		b.get(href + "/html")
+	})
+	if n := outbox.doc.Find(`[data-testid="devmail-row"]`).Length(); n == 0 {
+		t.Error("the faults above wrote no email: the outbox was not searched")
+	}
+	b.get(accountPath(bakery, "/connections/"+metaConn+"/reauthenticate"))
+	b.get("/metrics")
 	l.snapshot("the end")
 	l.hay.add("the app's log", l.log.String())
 
