@@ -72,27 +72,13 @@ type outcome struct {
 // learned, with a history event only when something changed. Another check or refresh of
 // the same connection in progress is ErrBusy.
 func (s *Service) Check(ctx context.Context, t Tenant, connectionID int64) (Result, error) {
-	conn, p, tok, err := s.open(ctx, t, connectionID)
-	if err != nil {
-		return Result{}, err
-	}
-	owner := newOwner()
-	if err := s.store.LeaseConnection(ctx, t.SubAccountID, conn.ID, owner, s.leaseFor); err != nil {
-		return Result{}, err
-	}
-	defer s.release(t, func(ctx context.Context) error {
-		return s.store.ReleaseConnection(ctx, t.SubAccountID, conn.ID, owner)
+	return s.withConnection(ctx, t, connectionID, true, func(conn models.Connection, p providers.Provider, tok providers.Token) (Result, error) {
+		res, err := s.checkLeased(ctx, t, conn, p, tok)
+		if err == nil {
+			s.countCheck(conn.Provider, res.Problem)
+		}
+		return res, err
 	})
-	done, err := s.slot(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	defer done()
-	res, err := s.checkLeased(ctx, t, conn, p, tok)
-	if err == nil {
-		s.countCheck(conn.Provider, res.Problem)
-	}
-	return res, err
 }
 
 // countCheck counts one check by its outcome: "ok", "transient" or "action".

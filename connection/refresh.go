@@ -128,6 +128,16 @@ func (s *Service) RefreshAsset(ctx context.Context, t Tenant, assetID int64) (Re
 // re-checks the token's validity, expiry and scopes. New assets are kept unchosen (Choose
 // assets offers them); assets no longer returned are flagged, not deleted.
 func (s *Service) RefreshAll(ctx context.Context, t Tenant, connectionID int64) (Result, error) {
+	return s.withConnection(ctx, t, connectionID, true, func(conn models.Connection, p providers.Provider, tok providers.Token) (Result, error) {
+		return s.refreshAllLeased(ctx, t, conn, p, tok)
+	})
+}
+
+// withConnection opens a connection of t's sub-account, takes its lease (ErrBusy while a
+// refresh, check or renewal of it runs anywhere) and, with slot, a provider-call slot,
+// then runs fn and gives both back.
+func (s *Service) withConnection(ctx context.Context, t Tenant, connectionID int64, slot bool,
+	fn func(models.Connection, providers.Provider, providers.Token) (Result, error)) (Result, error) {
 	conn, p, tok, err := s.open(ctx, t, connectionID)
 	if err != nil {
 		return Result{}, err
@@ -139,12 +149,19 @@ func (s *Service) RefreshAll(ctx context.Context, t Tenant, connectionID int64) 
 	defer s.release(t, func(ctx context.Context) error {
 		return s.store.ReleaseConnection(ctx, t.SubAccountID, conn.ID, owner)
 	})
-	done, err := s.slot(ctx)
-	if err != nil {
-		return Result{}, err
+	if slot {
+		done, err := s.slot(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		defer done()
 	}
-	defer done()
+	return fn(conn, p, tok)
+}
 
+// refreshAllLeased is RefreshAll once the connection's lease is held.
+func (s *Service) refreshAllLeased(ctx context.Context, t Tenant, conn models.Connection, p providers.Provider, tok providers.Token) (Result, error) {
+	var err error
 	var (
 		info     providers.TokenInfo
 		assets   []providers.Asset

@@ -31,22 +31,13 @@ func (s *Service) renewalDue(c models.Connection, tok providers.Token) bool {
 // so a renewal that finished just before finds nothing left to do and the rotating refresh
 // token is never used twice.
 func (s *Service) Renew(ctx context.Context, t Tenant, connectionID int64) (Result, error) {
-	conn, p, tok, err := s.open(ctx, t, connectionID)
-	if err != nil {
-		return Result{}, err
-	}
-	owner := newOwner()
-	if err := s.store.LeaseConnection(ctx, t.SubAccountID, conn.ID, owner, s.leaseFor); err != nil {
-		return Result{}, err
-	}
-	defer s.release(t, func(ctx context.Context) error {
-		return s.store.ReleaseConnection(ctx, t.SubAccountID, conn.ID, owner)
+	return s.withConnection(ctx, t, connectionID, false, func(conn models.Connection, p providers.Provider, tok providers.Token) (Result, error) {
+		_, conn, res, err := s.renewLeased(ctx, t, conn, p, tok)
+		if res.Connection.ID == 0 {
+			res.Connection = conn
+		}
+		return res, err
 	})
-	_, conn, res, err := s.renewLeased(ctx, t, conn, p, tok)
-	if res.Connection.ID == 0 {
-		res.Connection = conn
-	}
-	return res, err
 }
 
 // renewLeased renews a connection whose lease the caller holds, if it is still due once

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/relink/relink/models"
 	"github.com/relink/relink/views/pages"
 )
 
@@ -43,20 +44,30 @@ func (a *App) devMailList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// devMailShow is one email with its text part, and its HTML part in a sandboxed frame.
-func (a *App) devMailShow(w http.ResponseWriter, r *http.Request) error {
+// emailParam loads the email of the path's {emailID} that the viewer may read (404
+// otherwise), recording support's reading in the sub-account's history.
+func (a *App) emailParam(r *http.Request) (models.OutboxEmail, error) {
 	id, err := idParam(r, "emailID")
 	if err != nil {
-		return err
+		return models.OutboxEmail{}, err
 	}
 	e, err := a.store.EmailFor(r.Context(), *principalFrom(r.Context()), id)
 	if err != nil {
-		return err
+		return e, err
 	}
 	if e.SubAccountID != nil {
 		if err := a.auditSupport(r, []int64{*e.SubAccountID}, "read an email at "+r.URL.Path); err != nil {
-			return err
+			return e, err
 		}
+	}
+	return e, nil
+}
+
+// devMailShow is one email with its text part, and its HTML part in a sandboxed frame.
+func (a *App) devMailShow(w http.ResponseWriter, r *http.Request) error {
+	e, err := a.emailParam(r)
+	if err != nil {
+		return err
 	}
 	page, err := a.page(w, r, e.Subject, "devmail")
 	if err != nil {
@@ -68,18 +79,9 @@ func (a *App) devMailShow(w http.ResponseWriter, r *http.Request) error {
 
 // devMailHTML serves an email's HTML part as its own document, under devMailCSP.
 func (a *App) devMailHTML(w http.ResponseWriter, r *http.Request) error {
-	id, err := idParam(r, "emailID")
+	e, err := a.emailParam(r)
 	if err != nil {
 		return err
-	}
-	e, err := a.store.EmailFor(r.Context(), *principalFrom(r.Context()), id)
-	if err != nil {
-		return err
-	}
-	if e.SubAccountID != nil {
-		if err := a.auditSupport(r, []int64{*e.SubAccountID}, "read an email at "+r.URL.Path); err != nil {
-			return err
-		}
 	}
 	h := w.Header()
 	// Replaces the site's policy and frame refusal set by securityHeaders: the outbox page

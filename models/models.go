@@ -259,25 +259,6 @@ type ConnectionEvent struct {
 	CreatedAt       time.Time
 }
 
-// Notification is an outbox row for one email; DedupeKey makes one incident send one email.
-type Notification struct {
-	ID           int64
-	SubAccountID *int64
-	ConnectionID *int64
-	Kind         string
-	DedupeKey    string
-	ToAddress    string
-	Subject      string
-	BodyText     string
-	BodyHTML     string
-	Status       string
-	Attempts     int
-	LastError    string
-	SendAfter    time.Time
-	SentAt       *time.Time
-	CreatedAt    time.Time
-}
-
 // NotificationSetting says which emails a user wants, for one sub-account or (nil) all.
 type NotificationSetting struct {
 	ID           int64

@@ -30,9 +30,9 @@ const (
 	EmailFailed = "failed"
 )
 
-// OutboxEmail is one row of the email outbox (table notifications) with every column,
-// those migration 4 added included: the recipient, the delivery lease and the digest. It
-// never holds a token.
+// OutboxEmail is one row of the email outbox (table notifications): one email to one
+// person, with its delivery lease and, for the daily digest, where it went out. Its dedupe
+// key makes one incident send one email. It never holds a token.
 type OutboxEmail struct {
 	ID           int64
 	SubAccountID *int64
