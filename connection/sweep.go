@@ -443,6 +443,8 @@ func (s *Service) saveGroup(ctx context.Context, run *providerRun, group []model
 				}
 				queued += n
 				outs[i].result = &res
+				// A valid token can still lack a permission: what the save found counts.
+				outs[i].problem = res.Problem
 			}
 			return nil
 		})
