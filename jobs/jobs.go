@@ -187,10 +187,18 @@ func (r *Runner) Stop(ctx context.Context) error {
 
 // Kick asks for prompt email delivery: it inserts an outbox run unless one is already
 // waiting. A failure only delays the email until the periodic run; it is logged.
+//
+// Kicks are gathered per second: all those of one second make one run, scheduled at the
+// start of the next, after they have committed. A kick is never lost to a run already
+// going (which may have looked before its email committed): that run is for an earlier
+// second, and the kick makes a run of its own.
 func (r *Runner) Kick(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := r.insert(ctx, DeliverArgs{}, deliverOpts()); err != nil {
+	due := time.Now().Unix() + 1
+	opts := deliverOpts()
+	opts.ScheduledAt = time.Unix(due, 0)
+	if err := r.insert(ctx, DeliverArgs{Due: due}, opts); err != nil {
 		r.log.Warn("could not schedule email delivery; the periodic run sends it", "err", err)
 	}
 }
@@ -201,9 +209,8 @@ func (r *Runner) SweepNow(ctx context.Context) error {
 }
 
 // waiting are the states River requires a unique job to cover (running among them): a job
-// is inserted only when none of its kind waits or runs, so a burst of kicks makes one
-// delivery run. A kick dropped during a run costs nothing: the run loops until no email
-// is due, and the periodic run follows.
+// is inserted only when none with the same arguments waits or runs, so a burst of kicks
+// makes one delivery run per second (see Kick).
 var waiting = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
 	rivertype.JobStateRunning, rivertype.JobStateScheduled}
 

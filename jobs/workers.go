@@ -30,8 +30,11 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	return err
 }
 
-// DeliverArgs is one run of the email outbox.
-type DeliverArgs struct{}
+// DeliverArgs is one run of the email outbox. Due is the second a kicked run is for (zero
+// for the periodic run); see Runner.Kick.
+type DeliverArgs struct {
+	Due int64 `json:"due,omitempty"`
+}
 
 // Kind names the job in River's table.
 func (DeliverArgs) Kind() string { return "deliver_email" }
