@@ -242,7 +242,13 @@ func (s *Service) checkPassed(ctx context.Context, tx *models.Store, t Tenant, c
 		return 0, err
 	}
 	if status != was.status {
-		if err := record(ctx, tx, t, models.EventStatusChanged, conn, nil, func(e *models.ConnectionEvent) {
+		// The end of an outage is a quiet line of its own kind, not a change of health
+		// that needs reading: nothing was ever wrong with the connection.
+		kind := models.EventStatusChanged
+		if was.status == models.StatusDegraded {
+			kind = models.EventCheckRecovered
+		}
+		if err := record(ctx, tx, t, kind, conn, nil, func(e *models.ConnectionEvent) {
 			e.OldStatus, e.NewStatus = was.status, status
 			e.Detail = recoveredDetail(*conn, was, status)
 		}); err != nil {

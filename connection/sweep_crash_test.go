@@ -181,7 +181,7 @@ func TestSweepKilledHalfwayLosesNothing(t *testing.T) {
 					}
 					seen[k] = true
 					events[*e.ConnectionID]++
-					if e.Kind != models.EventStatusChanged || e.OldStatus != models.StatusDegraded || e.NewStatus != models.StatusHealthy {
+					if e.Kind != models.EventCheckRecovered || e.OldStatus != models.StatusDegraded || e.NewStatus != models.StatusHealthy {
 						t.Fatalf("unexpected event %s %s→%s for connection %d", e.Kind, e.OldStatus, e.NewStatus, *e.ConnectionID)
 					}
 				}

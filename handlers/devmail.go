@@ -17,11 +17,18 @@ const devMailSize = 200
 const devMailCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; " +
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 
-// devMailList is the outbox, newest first: the emails the viewer may read (those about the
-// sub-accounts they reach, and their own), for support every one.
+// devMailList is the outbox, newest first: by default the viewer's own emails, as their
+// inbox would show them; with ?all=1 every email they may read (those about the
+// sub-accounts they reach, and their own), for support every one. Support gets no email of
+// its own, so sees every one.
 func (a *App) devMailList(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
-	emails, err := a.store.EmailsFor(r.Context(), *p, devMailSize)
+	mine := r.URL.Query().Get("all") == "" && !p.IsSupport()
+	list := a.store.EmailsFor
+	if mine {
+		list = a.store.EmailsTo
+	}
+	emails, err := list(r.Context(), *p, devMailSize)
 	if err != nil {
 		return err
 	}
@@ -40,7 +47,7 @@ func (a *App) devMailList(w http.ResponseWriter, r *http.Request) error {
 	if err := a.auditSupport(r, subs, "viewed the outbox (/dev/mail)"); err != nil {
 		return err
 	}
-	a.render(w, r, http.StatusOK, pages.DevMail(page, pages.DevMailView{Emails: emails, Limit: devMailSize}))
+	a.render(w, r, http.StatusOK, pages.DevMail(page, pages.DevMailView{Emails: emails, Limit: devMailSize, Mine: mine}))
 	return nil
 }
 

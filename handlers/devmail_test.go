@@ -18,6 +18,7 @@ import (
 	"github.com/relink/relink/models/storetest"
 	"github.com/relink/relink/notify"
 	"github.com/relink/relink/providers"
+	"github.com/relink/relink/providers/sandbox"
 )
 
 // newDevMailSite is the site of buildSite (demo and rival agencies) with /dev/mail mounted
@@ -147,7 +148,7 @@ func TestDevMail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := s.signedIn(tt.email)
-			list := b.get("/dev/mail")
+			list := b.get("/dev/mail?all=1")
 			if list.status != http.StatusOK {
 				t.Fatalf("list: %d", list.status)
 			}
@@ -230,5 +231,35 @@ func TestDevMailIsNotMountedWithoutTheFlag(t *testing.T) {
 		if p := b.get(path); p.status != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", path, p.status)
 		}
+	}
+}
+
+// TestDevMailOpensOnTheViewersInbox: the outbox shows the viewer's own emails first, as an
+// inbox would; everyone's they may read are one link away.
+func TestDevMailOpensOnTheViewersInbox(t *testing.T) {
+	t.Parallel()
+	s := newSandboxSite(t)
+	b := s.signedIn("admin@bluebird.test")
+	b.connectAll(s.subs["Bluebird Bakery"], "meta", avery)
+	if err := s.sandbox.Inject(sandbox.FaultRequest{Provider: "meta", User: avery, Fault: "password_changed"}); err != nil {
+		t.Fatal(err)
+	}
+	s.sandbox.Clock().Advance(time.Hour) // the connection's check comes due
+	if _, err := s.conns.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(path string) []string {
+		var out []string
+		b.get(path).doc.Find(`[data-testid="devmail-row"]`).Each(func(_ int, r *goquery.Selection) {
+			out = append(out, strings.Join(strings.Fields(r.Text()), " "))
+		})
+		return out
+	}
+	mine := rows("/dev/mail")
+	if len(mine) != 1 || !strings.Contains(mine[0], "admin@bluebird.test") {
+		t.Fatalf("the admin's inbox: %q", mine)
+	}
+	if all := rows("/dev/mail?all=1"); len(all) != 2 {
+		t.Fatalf("everyone's: %q", all)
 	}
 }

@@ -211,6 +211,15 @@ func (s *Store) EmailsFor(ctx context.Context, p Principal, limit int) ([]Outbox
 	return out, dbError("list emails", err)
 }
 
+// EmailsTo lists the newest outbox emails addressed to p, at most limit, without their
+// bodies: their inbox.
+func (s *Store) EmailsTo(ctx context.Context, p Principal, limit int) ([]OutboxEmail, error) {
+	var out []OutboxEmail
+	err := s.visibleEmails(ctx, p).Select(emailHeadColumns).Where("notifications.user_id = ?", p.User.ID).
+		Order("notifications.created_at DESC, notifications.id DESC").Limit(limit).Find(&out).Error
+	return out, dbError("list emails", err)
+}
+
 // EmailFor returns outbox email id with its bodies, or ErrNotFound when it does not exist or
 // p may not read it.
 func (s *Store) EmailFor(ctx context.Context, p Principal, id int64) (OutboxEmail, error) {
