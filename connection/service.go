@@ -1,7 +1,16 @@
 // Package connection is Relink's connection service: connecting a provider account to a
 // sub-account, discovering and choosing its assets, refreshing them, reauthenticating and
-// disconnecting, with the status machine and the history event of every change. It knows
-// nothing of HTTP: handlers call it now and the background jobs call it the same way.
+// disconnecting, checking their health (Check, the periodic Sweep, Meta's deauthorize
+// callback) and renewing refresh-token grants, with the status machine and the history
+// event of every change. It knows nothing of HTTP: handlers and the background jobs call
+// it the same way.
+//
+// A status change that calls for an email hands a Notice to the Notifier inside its own
+// transaction, so the change and its email commit together: one incident email on
+// entering a status someone must act on, "reconnected" when an emailed incident ends,
+// reminders before an expiry Relink cannot push back, and one notice when a provider has
+// not answered for days. A provider that is down, slow or rate-limiting only ever makes a
+// working connection degraded: its token is kept and nothing says it expired.
 //
 // Every method takes the Tenant it acts in and writes each change with its history event in
 // one transaction. Tokens are decrypted only inside this package, for the provider call
