@@ -330,9 +330,10 @@ func (s *Service) checkFailed(ctx context.Context, tx *models.Store, t Tenant, c
 		if err := record(ctx, tx, t, kind, conn, nil, func(e *models.ConnectionEvent) {
 			withProblem(e, pe)
 			e.OldStatus, e.NewStatus = was.status, status
-			e.Detail = "Health check: " + pe.Reason.Message()
+			// The reason is shown in words beside the detail, which says what found it.
+			e.Detail = "The health check failed"
 			if pe.Op == "deauthorize_callback" {
-				e.Detail = ProviderLabel(conn.Provider) + " told Relink the app was removed: " + pe.Reason.Message()
+				e.Detail = ProviderLabel(conn.Provider) + " called Relink back: the app was removed"
 			}
 			if pe.Scope != "" {
 				e.Detail += " Missing permission: " + pe.Scope

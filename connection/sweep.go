@@ -550,7 +550,6 @@ func (s *Service) joinIncident(ctx context.Context, tx *models.Store, conns []mo
 	for _, c := range joined {
 		t := Tenant{SubAccountID: c.SubAccountID, Actor: SystemActor, RequestID: "sweep"}
 		if err := record(ctx, tx, t, models.EventProviderIncident, &c, nil, func(e *models.ConnectionEvent) {
-			e.Reason = providers.ReasonProviderUnavailable
 			e.Detail = fmt.Sprintf("%s is not answering since %s (many connections at once); the connection is presumed fine and nothing is lost",
 				ProviderLabel(in.Provider), in.StartedAt.UTC().Format("2 Jan 15:04 MST"))
 		}); err != nil {
