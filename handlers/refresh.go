@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -57,13 +58,23 @@ func (a *App) refreshAsset(w http.ResponseWriter, r *http.Request) error {
 // refreshAll re-reads every asset of a connection and re-checks its token; htmx gets the
 // card back, a plain POST a redirect with the outcome.
 func (a *App) refreshAll(w http.ResponseWriter, r *http.Request) error {
+	return a.connectionAction(w, r, a.conns.RefreshAll, false, func(res connection.Result) string {
+		return fmt.Sprintf("Refreshed %d assets and checked the permissions just now.", res.Refreshed)
+	})
+}
+
+// connectionAction runs an action on the path's connection (Refresh all, Check now) and
+// answers with its outcome: htmx gets the card back, a plain POST a redirect with the
+// outcome as a message. ok words a success; checked marks a health check's outcome.
+func (a *App) connectionAction(w http.ResponseWriter, r *http.Request,
+	act func(context.Context, connection.Tenant, int64) (connection.Result, error), checked bool, ok func(connection.Result) string) error {
 	t := tenantFrom(r.Context())
 	conn, err := a.connectionParam(r)
 	if err != nil {
 		return err
 	}
-	res, err := a.conns.RefreshAll(r.Context(), serviceTenant(r), conn.ID)
-	outcome, kind, err := refreshOutcome(res, err, fmt.Sprintf("Refreshed %d assets and checked the permissions just now.", res.Refreshed))
+	res, err := act(r.Context(), serviceTenant(r), conn.ID)
+	outcome, kind, err := refreshOutcome(res, err, ok(res))
 	if err != nil {
 		return err
 	}
@@ -72,7 +83,7 @@ func (a *App) refreshAll(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, connectionsURL(t.SubAccount.ID)+fmt.Sprintf("#connection-%d", conn.ID), http.StatusSeeOther)
 		return nil
 	}
-	return a.renderCard(w, r, conn.ID, outcome, kind)
+	return a.renderCardOf(w, r, conn.ID, outcome, kind, checked)
 }
 
 // overloaded is what a person reads when Relink runs as many provider calls as it allows.
