@@ -41,6 +41,7 @@ type before struct {
 	reason           providers.Reason
 	statusChangedAt  time.Time
 	unreachableSince time.Time
+	incidentSince    time.Time
 }
 
 func beforeOf(c models.Connection) before {
@@ -50,6 +51,11 @@ func beforeOf(c models.Connection) before {
 	}
 	if c.UnreachableSince != nil {
 		b.unreachableSince = *c.UnreachableSince
+	}
+	// Rows from before incidents were dated fall back on the last change of status.
+	b.incidentSince = b.statusChangedAt
+	if c.IncidentSince != nil {
+		b.incidentSince = *c.IncidentSince
 	}
 	return b
 }
@@ -444,14 +450,31 @@ func (s *Service) remind(ctx context.Context, tx *models.Store, t Tenant, c mode
 // a status someone must act on, the "reconnected" email when a connection whose incident
 // (or long outage) was emailed works again.
 func (s *Service) afterChange(ctx context.Context, tx *models.Store, t Tenant, c models.Connection, was before, now time.Time) (int, error) {
-	if s.notifier == nil || c.Status == was.status {
+	if c.Status == was.status {
+		return 0, nil
+	}
+	// The incident's date: set on entering, kept between statuses that need action,
+	// cleared on leaving.
+	switch entering, leaving := NeedsAction(c.Status) && !NeedsAction(was.status), !NeedsAction(c.Status) && NeedsAction(was.status); {
+	case entering:
+		if err := tx.SetIncidentSince(ctx, t.SubAccountID, c.ID, &now); err != nil {
+			return 0, err
+		}
+		c.IncidentSince = &now
+	case leaving:
+		if err := tx.SetIncidentSince(ctx, t.SubAccountID, c.ID, nil); err != nil {
+			return 0, err
+		}
+		c.IncidentSince = nil
+	}
+	if s.notifier == nil {
 		return 0, nil
 	}
 	switch {
 	case NeedsAction(c.Status) && !NeedsAction(was.status):
 		return s.queue(ctx, tx, t, Notice{Kind: NoticeIncident, Connection: c, Since: now})
 	case NeedsAction(was.status) && !NeedsAction(c.Status) && c.Status != models.StatusDisconnected:
-		return s.reconnected(ctx, tx, t, c, was.statusChangedAt)
+		return s.reconnected(ctx, tx, t, c, was.incidentSince)
 	case was.status == models.StatusDegraded && !NeedsAction(c.Status) && !was.unreachableSince.IsZero():
 		return s.reconnected(ctx, tx, t, c, was.unreachableSince)
 	}

@@ -523,3 +523,30 @@ func TestCheckDoesNotClearWhatItCannotSee(t *testing.T) {
 		t.Fatalf("notices %v", k)
 	}
 }
+
+// TestOneIncidentAcrossTwoStatusesEndsWithReconnected: a permission unticked, then the
+// password changed, then one reauthentication: one incident, one email, and the
+// "works again" email that closes it.
+func TestOneIncidentAcrossTwoStatusesEndsWithReconnected(t *testing.T) {
+	w, n := healthWorld(t)
+	c := w.connectAll(w.tenant, "meta", avery)
+	w.inject("meta", avery, "missing_permission")
+	w.due()
+	w.sweep()
+	w.inject("meta", avery, "password_changed")
+	w.sb.Clock().Advance(2 * oneHour)
+	w.sweep()
+	if got := w.conn(c.ID); got.Status != models.StatusReauthRequired {
+		t.Fatalf("after the password change: %s", got.Status)
+	}
+	w.sb.Clock().Advance(oneHour)
+	if got := w.reauthenticate("meta", avery, c.ID); got.Status != models.StatusHealthy {
+		t.Fatalf("after reauthenticating: %s", got.Status)
+	}
+	if k := n.kinds(); !slices.Equal(k, []string{"incident", "reconnected"}) {
+		t.Fatalf("notices %v, want one incident and its reconnected", k)
+	}
+	if got := w.conn(c.ID); got.IncidentSince != nil {
+		t.Fatalf("a working connection still dates an incident: %v", got.IncidentSince)
+	}
+}

@@ -220,6 +220,14 @@ func (s *Store) ConnectedElsewhere(ctx context.Context, agencyID, subAccountID i
 	return out, nil
 }
 
+// SetIncidentSince dates (or, with nil, ends) the current incident of connection id of
+// sub-account subAccountID.
+func (s *Store) SetIncidentSince(ctx context.Context, subAccountID, id int64, at *time.Time) error {
+	err := s.db.WithContext(ctx).Model(&Connection{}).Where("id = ? AND sub_account_id = ?", id, subAccountID).
+		Update("incident_since", at).Error
+	return dbError("date incident", err)
+}
+
 // LeaseAsset takes the refresh lease of an asset for d, or returns ErrBusy while someone
 // else holds an unexpired one. ErrNotFound when the asset is not the sub-account's.
 func (s *Store) LeaseAsset(ctx context.Context, subAccountID, id int64, owner string, d time.Duration) error {

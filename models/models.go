@@ -184,7 +184,10 @@ type Connection struct {
 	// the provider answers.
 	UnreachableSince *time.Time
 	// IncidentID is the provider incident the connection's last failed check belonged to.
-	IncidentID        *int64
+	IncidentID *int64
+	// IncidentSince is when the connection's current need for action began; nil while it
+	// works. It stays while the connection moves between statuses that need action.
+	IncidentSince     *time.Time
 	ConnectedByUserID *int64
 	// ConnectedAt is when ConnectedByUserID made the current grant.
 	ConnectedAt    *time.Time
