@@ -550,3 +550,23 @@ func TestOneIncidentAcrossTwoStatusesEndsWithReconnected(t *testing.T) {
 		t.Fatalf("a working connection still dates an incident: %v", got.IncidentSince)
 	}
 }
+
+// TestAnIncidentNothingFailsInEndsByItself: no connection left to probe it (all
+// disconnected, or the provider taken out), a day later the banner goes.
+func TestAnIncidentNothingFailsInEndsByItself(t *testing.T) {
+	w, _ := healthWorld(t)
+	if _, _, err := w.store.OpenIncident(w.ctx, "meta", "provider_unavailable", 3, w.store.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w.sb.Clock().Advance(time.Hour)
+	if st := w.sweep(); len(st.IncidentsClosed) != 0 {
+		t.Fatalf("an incident an hour old closed: %+v", st)
+	}
+	w.sb.Clock().Advance(oneDay)
+	if st := w.sweep(); !slices.Equal(st.IncidentsClosed, []string{"meta"}) {
+		t.Fatalf("a day without a failure: %+v", st)
+	}
+	if open, err := w.store.OpenIncidents(w.ctx); err != nil || len(open) != 0 {
+		t.Fatalf("still open: %v %v", open, err)
+	}
+}

@@ -92,7 +92,7 @@ type providerRun struct {
 func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 	start := time.Now()
 	var st SweepStats
-	runs, err := s.sweepRuns(ctx)
+	runs, err := s.sweepRuns(ctx, &st)
 	if err != nil {
 		return st, err
 	}
@@ -142,17 +142,32 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 }
 
 // sweepRuns starts a sweep's per-provider state with the open incidents.
-func (s *Service) sweepRuns(ctx context.Context) (map[string]*providerRun, error) {
+// An incident that nothing has failed in for staleIncident ends by itself: its provider's
+// checks no longer fail (no connection was due to probe it, or the provider was taken out
+// of the configuration), and its banner would otherwise stay for ever.
+func (s *Service) sweepRuns(ctx context.Context, st *SweepStats) (map[string]*providerRun, error) {
 	open, err := s.store.OpenIncidents(ctx)
 	if err != nil {
 		return nil, err
 	}
+	now := s.now()
 	runs := map[string]*providerRun{}
 	for _, in := range open {
+		if _, configured := s.providers[in.Provider]; !configured || now.Sub(in.LastFailureAt) > staleIncident {
+			if closed, err := s.store.CloseIncident(ctx, in.ID, now); err != nil {
+				return nil, err
+			} else if closed {
+				st.IncidentsClosed = append(st.IncidentsClosed, in.Provider)
+			}
+			continue
+		}
 		runs[in.Provider] = &providerRun{name: in.Provider, incident: &in, probesLeft: incidentProbes}
 	}
 	return runs, nil
 }
+
+// staleIncident is how long an incident lasts without a failed check.
+const staleIncident = 24 * time.Hour
 
 // sweepProvider checks one provider's share of a page of due connections, in groups: a
 // Graph batch for a BatchInspector, one connection at a time otherwise, with at most
