@@ -116,7 +116,7 @@ func (s *Service) checkLeased(ctx context.Context, t Tenant, conn models.Connect
 // as errRateLimited with the problem in Result, unsaved: the sweep stops asking the
 // provider rather than marking every connection it reaches degraded.
 func (s *Service) checkLeasedWith(ctx context.Context, t Tenant, conn models.Connection, p providers.Provider, tok providers.Token, holdRateLimit bool) (Result, error) {
-	if s.renewalDue(conn, tok) {
+	if s.renewalDue(tok) {
 		renewed, rconn, res, err := s.renewLeased(ctx, t, conn, p, tok)
 		if err != nil || res.Problem != nil {
 			return res, err
@@ -311,7 +311,7 @@ func (s *Service) checkFailed(ctx context.Context, tx *models.Store, t Tenant, c
 			status = models.StatusDegraded
 			conn.Reason, conn.ReasonDetail = pe.Reason, ""
 		}
-		conn.NextCheckAt = timePtr(now.Add(backoff(conn.ConsecutiveFailures, pe.RetryAfter, s.checkEvery)))
+		conn.NextCheckAt = timePtr(now.Add(backoff(conn.ConsecutiveFailures, pe.RetryAfter)))
 	case effect == EffectConnection:
 		conn.Reason, conn.ReasonDetail = pe.Reason, pe.Scope
 		conn.UnreachableSince, conn.IncidentID = nil, nil
@@ -320,7 +320,7 @@ func (s *Service) checkFailed(ctx context.Context, tx *models.Store, t Tenant, c
 		// A failure we cannot read says nothing about the token: keep the status, look
 		// again sooner than usual.
 		status = was.status
-		conn.NextCheckAt = timePtr(now.Add(backoff(conn.ConsecutiveFailures, pe.RetryAfter, s.checkEvery)))
+		conn.NextCheckAt = timePtr(now.Add(backoff(conn.ConsecutiveFailures, pe.RetryAfter)))
 	}
 	changed := status != was.status
 	if changed {
@@ -370,9 +370,9 @@ func (s *Service) deadEvery(st models.Status) time.Duration {
 }
 
 // backoff is how long to wait before checking again after n consecutive transient
-// failures: exponential from one minute, with jitter, never sooner than the provider asked,
-// never later than maxBackoff or the normal interval's multiple.
-func backoff(n int, retryAfter, every time.Duration) time.Duration {
+// failures: exponential from one minute up to maxBackoff, with jitter, and never sooner
+// than the provider asked.
+func backoff(n int, retryAfter time.Duration) time.Duration {
 	d := time.Minute << min(n-1, 16)
 	d = min(d, maxBackoff)
 	d = jitter(d, 0.2)
@@ -455,7 +455,9 @@ func (s *Service) afterChange(ctx context.Context, tx *models.Store, t Tenant, c
 	}
 	// The incident's date: set on entering, kept between statuses that need action,
 	// cleared on leaving.
-	switch entering, leaving := NeedsAction(c.Status) && !NeedsAction(was.status), !NeedsAction(c.Status) && NeedsAction(was.status); {
+	entering := NeedsAction(c.Status) && !NeedsAction(was.status)
+	leaving := NeedsAction(was.status) && !NeedsAction(c.Status)
+	switch {
 	case entering:
 		if err := tx.SetIncidentSince(ctx, t.SubAccountID, c.ID, &now); err != nil {
 			return 0, err
@@ -467,13 +469,12 @@ func (s *Service) afterChange(ctx context.Context, tx *models.Store, t Tenant, c
 		}
 		c.IncidentSince = nil
 	}
-	if s.notifier == nil {
-		return 0, nil
-	}
 	switch {
-	case NeedsAction(c.Status) && !NeedsAction(was.status):
+	case s.notifier == nil:
+		return 0, nil
+	case entering:
 		return s.queue(ctx, tx, t, Notice{Kind: NoticeIncident, Connection: c, Since: now})
-	case NeedsAction(was.status) && !NeedsAction(c.Status) && c.Status != models.StatusDisconnected:
+	case leaving && c.Status != models.StatusDisconnected:
 		return s.reconnected(ctx, tx, t, c, was.incidentSince)
 	case was.status == models.StatusDegraded && !NeedsAction(c.Status) && !was.unreachableSince.IsZero():
 		return s.reconnected(ctx, tx, t, c, was.unreachableSince)

@@ -262,6 +262,7 @@ func (s *Service) recovered(ctx context.Context, tx *models.Store, t Tenant, con
 	old := conn.Status
 	changed := old != models.StatusHealthy && old != models.StatusExpiring
 	conn.UnreachableSince, conn.IncidentID = nil, nil
+	conn.NextCheckAt = s.nextHealthyCheck(*conn, now)
 	if changed {
 		conn.Status, conn.Reason, conn.ReasonDetail = models.StatusHealthy, "", ""
 		conn.LastErrorCode, conn.LastErrorSubcode, conn.LastErrorMessage = 0, 0, ""
@@ -309,9 +310,6 @@ func (s *Service) failed(ctx context.Context, tx *models.Store, t Tenant, conn *
 			e.Detail = "Refreshing " + assetLabel(*asset) + " failed; the connection itself is fine"
 		})
 	}
-	if effect != EffectAsset {
-		status = firstNonEmpty(status, old)
-	}
 	conn.LastCheckedAt = &now
 	conn.LastErrorCode, conn.LastErrorSubcode, conn.LastErrorMessage = pe.Code, pe.Subcode, pe.Message
 	conn.ConsecutiveFailures++
@@ -323,8 +321,16 @@ func (s *Service) failed(ctx context.Context, tx *models.Store, t Tenant, conn *
 	if changed {
 		conn.StatusChangedAt = &now
 	}
-	if effect == EffectTransient && conn.UnreachableSince == nil {
-		conn.UnreachableSince = &now
+	// The next check follows what the refresh learned, as a check's own failure would set it.
+	switch {
+	case effect == EffectConnection:
+		conn.UnreachableSince, conn.IncidentID = nil, nil
+		conn.NextCheckAt = timePtr(now.Add(s.deadEvery(conn.Status)))
+	case effect == EffectTransient && !NeedsAction(conn.Status):
+		if conn.UnreachableSince == nil {
+			conn.UnreachableSince = &now
+		}
+		conn.NextCheckAt = timePtr(now.Add(backoff(conn.ConsecutiveFailures, pe.RetryAfter)))
 	}
 	if err := tx.UpdateConnection(ctx, t.SubAccountID, *conn); err != nil {
 		return false, err
@@ -354,11 +360,4 @@ func (s *Service) release(t Tenant, fn func(ctx context.Context) error) {
 	if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		s.log.Warn("releasing a refresh lease failed; it expires by itself", "sub_account_id", t.SubAccountID, "err", err)
 	}
-}
-
-func firstNonEmpty(a, b models.Status) models.Status {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -19,9 +19,9 @@ const renewTimeout = 30 * time.Second
 // errGrantChanged: the connection got another grant (or none) while its renewal ran.
 var errGrantChanged = errors.New("connection: the grant changed during the renewal")
 
-// renewalDue reports whether c's access token should be renewed now: it has a refresh
+// renewalDue reports whether tok should be renewed now: it has a refresh
 // token and ends within the renewal margin.
-func (s *Service) renewalDue(c models.Connection, tok providers.Token) bool {
+func (s *Service) renewalDue(tok providers.Token) bool {
 	return tok.RefreshToken != "" && !tok.Expiry.IsZero() && tok.Expiry.Sub(s.now()) <= s.renewBefore
 }
 
@@ -52,7 +52,7 @@ func (s *Service) renewLeased(ctx context.Context, t Tenant, conn models.Connect
 	if err != nil {
 		return providers.Token{}, fresh, Result{}, err
 	}
-	if !s.renewalDue(fresh, tok) {
+	if !s.renewalDue(tok) {
 		return tok, fresh, Result{}, nil
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renewTimeout)

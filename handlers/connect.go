@@ -27,9 +27,7 @@ func (a *App) addFlash(w http.ResponseWriter, r *http.Request, kind, msg string)
 }
 
 // connectionsURL is the connections page of a sub-account.
-func connectionsURL(subAccountID int64) string {
-	return fmt.Sprintf("/accounts/%d/connections", subAccountID)
-}
+func connectionsURL(subAccountID int64) string { return string(components.SubAccountURL(subAccountID)) }
 
 // connectStart begins connecting a provider account: a plain form POST answered with a
 // redirect to the provider's dialog.
@@ -218,7 +216,7 @@ func (a *App) pickerSubmit(w http.ResponseWriter, r *http.Request) error {
 		return a.flowGone(w, r, err)
 	}
 	a.addFlash(w, r, "success", fmt.Sprintf("Connected %s account %s with %d assets.", connection.ProviderLabel(conn.Provider), conn.ExternalUserName, len(chosen)))
-	http.Redirect(w, r, connectionsURL(t.SubAccount.ID)+fmt.Sprintf("#connection-%d", conn.ID), http.StatusSeeOther)
+	http.Redirect(w, r, string(pages.ConnectionURL(t.SubAccount.ID, conn.ID)), http.StatusSeeOther)
 	return nil
 }
 
@@ -262,7 +260,7 @@ func (a *App) chooseAssetsSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.addFlash(w, r, "success", "Saved the choice of assets.")
-	http.Redirect(w, r, connectionsURL(t.SubAccount.ID)+fmt.Sprintf("#connection-%d", conn.ID), http.StatusSeeOther)
+	http.Redirect(w, r, string(pages.ConnectionURL(t.SubAccount.ID, conn.ID)), http.StatusSeeOther)
 	return nil
 }
 

@@ -21,7 +21,7 @@ func (a *App) metaDeauthorize(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return &Error{Status: http.StatusBadRequest, Title: "Bad request", Message: "The callback body could not be read.", Err: err}
 	}
-	sr, err := meta.ParseSignedRequest(r.PostForm.Get("signed_request"), a.metaAppSecret, a.store.Clock().Now())
+	sr, err := meta.ParseSignedRequest(r.PostForm.Get("signed_request"), a.metaAppSecret, a.store.Now())
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Title: "Bad request",
 			Message: "The signed request is missing or not signed by the app.", Err: err}

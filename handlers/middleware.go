@@ -140,7 +140,7 @@ func (a *App) withOptionalUser(next http.Handler) http.Handler {
 }
 
 func (a *App) redirectToLogin(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("HX-Request") == "true" {
+	if isHTMX(r) {
 		w.Header().Set("HX-Redirect", "/login")
 		w.WriteHeader(http.StatusUnauthorized)
 		return

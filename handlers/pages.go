@@ -79,7 +79,7 @@ func (a *App) switchAccount(w http.ResponseWriter, r *http.Request) error {
 	if len(q) > 100 {
 		q = q[:100]
 	}
-	fragment := r.Header.Get("HX-Request") == "true"
+	fragment := isHTMX(r)
 	props := components.SwitcherProps{Query: q, Page: !fragment}
 	if p.IsSupport() && q == "" {
 		props.SearchFirst = true

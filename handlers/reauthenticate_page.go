@@ -18,7 +18,8 @@ func (a *App) reauthenticatePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := pages.ReauthenticateView{SubAccount: t.SubAccount, Connection: withoutTokens(conn), Role: t.Role, CanManage: a.manages(t)}
 	if !v.CanManage {
-		// The people the emails go to are exactly those who may reconnect.
+		// Those who may reconnect are the incident emails' recipients before their own
+		// preferences: the sub-account's admins and the agency's owners and admins.
 		if v.Managers, err = a.store.NotificationRecipients(r.Context(), t.SubAccount.ID); err != nil {
 			return err
 		}

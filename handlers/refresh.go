@@ -28,7 +28,7 @@ func (a *App) refreshAsset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, refreshErr := a.conns.RefreshAsset(r.Context(), serviceTenant(r), id)
-	outcome, kind, err := refreshOutcome(res, refreshErr, "Updated just now")
+	outcome, kind, err := refreshOutcome(res, refreshErr, "Updated just now", false)
 	if err != nil {
 		return err
 	}
@@ -74,13 +74,13 @@ func (a *App) connectionAction(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	res, err := act(r.Context(), serviceTenant(r), conn.ID)
-	outcome, kind, err := refreshOutcome(res, err, ok(res))
+	outcome, kind, err := refreshOutcome(res, err, ok(res), checked)
 	if err != nil {
 		return err
 	}
 	if !isHTMX(r) {
 		a.addFlash(w, r, flashKind(kind), outcome)
-		http.Redirect(w, r, connectionsURL(t.SubAccount.ID)+fmt.Sprintf("#connection-%d", conn.ID), http.StatusSeeOther)
+		http.Redirect(w, r, string(pages.ConnectionURL(t.SubAccount.ID, conn.ID)), http.StatusSeeOther)
 		return nil
 	}
 	return a.renderCardOf(w, r, conn.ID, outcome, kind, checked)
@@ -89,9 +89,10 @@ func (a *App) connectionAction(w http.ResponseWriter, r *http.Request,
 // overloaded is what a person reads when Relink runs as many provider calls as it allows.
 const overloaded = "Relink is handling many requests right now, so nothing was done. Please try again in a moment."
 
-// refreshOutcome says how a refresh went, and how seriously ("ok", "warn", "error"); ok is
-// the words for fresh data saved. An error it does not explain is returned.
-func refreshOutcome(res connection.Result, err error, ok string) (string, string, error) {
+// refreshOutcome says how a refresh (or, checked, a health check) went, and how seriously
+// ("ok", "warn", "error"); ok is the words for success. An error it does not explain is
+// returned.
+func refreshOutcome(res connection.Result, err error, ok string, checked bool) (string, string, error) {
 	switch {
 	case errors.Is(err, connection.ErrBusy):
 		return "Already refreshing: the result shows in a moment.", "warn", nil
@@ -102,7 +103,7 @@ func refreshOutcome(res connection.Result, err error, ok string) (string, string
 	case err != nil:
 		return "", "", err
 	case res.Problem != nil:
-		text, kind := problemText(res.Connection, res.Problem)
+		text, kind := problemText(res.Connection, res.Problem, checked)
 		return text, kind, nil
 	}
 	return ok, "ok", nil
@@ -132,9 +133,9 @@ func (a *App) renderCardOf(w http.ResponseWriter, r *http.Request, connectionID 
 	return nil
 }
 
-// problemText says what a failed refresh means for the people looking at it, and how
-// serious it is: "error" when someone must act, "warn" when Relink will retry.
-func problemText(c models.Connection, pe *providers.Error) (string, string) {
+// problemText says what a failed refresh or check means for the people looking at it, and
+// how serious it is: "error" when someone must act, "warn" when Relink will retry.
+func problemText(c models.Connection, pe *providers.Error, checked bool) (string, string) {
 	label := connection.ProviderLabel(c.Provider)
 	effect, _ := connection.Classify(pe.Reason)
 	msg, fix := pe.Explain()
@@ -143,6 +144,9 @@ func problemText(c models.Connection, pe *providers.Error) (string, string) {
 		return label + " is not responding right now. Nothing is lost: the token and data are kept, and Relink will retry.", "warn"
 	case connection.EffectConnection:
 		text := "Refreshing did not help: " + msg + " " + fix
+		if checked {
+			text = "Checked just now: " + msg + " " + fix
+		}
 		if pe.Scope != "" {
 			text += " Missing permission: " + pe.Scope + "."
 		}

@@ -135,7 +135,7 @@ func (a *App) takeFlashes(w http.ResponseWriter, r *http.Request) []components.F
 // user of the same browser is not sent there.
 func (a *App) rememberTenant(w http.ResponseWriter, r *http.Request) {
 	t := tenantFrom(r.Context())
-	if t == nil || r.Method != http.MethodGet || r.Header.Get("HX-Request") == "true" {
+	if t == nil || r.Method != http.MethodGet || isHTMX(r) {
 		return
 	}
 	id := t.SubAccount.ID

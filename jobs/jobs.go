@@ -21,7 +21,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -137,7 +136,6 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			_, err := client.Insert(ctx, args, opts)
 			return err
 		}, pool.Close)
-		var _ *river.Client[pgx.Tx] = client
 		return r, nil
 	}
 	// SQLite has no LISTEN/NOTIFY: workers poll.

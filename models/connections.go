@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/relink/relink/providers"
@@ -59,13 +60,18 @@ func (s *Store) Connection(ctx context.Context, subAccountID, id int64) (Connect
 // and a callback deciding on the same connection take turns instead of both acting on the
 // status they read (SQLite's immediate transactions already take turns).
 func (s *Store) ConnectionForUpdate(ctx context.Context, subAccountID, id int64) (Connection, error) {
-	q := s.db.WithContext(ctx).Where("id = ? AND sub_account_id = ?", id, subAccountID)
-	if s.dialect == DialectPostgres && s.inTx {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
 	var c Connection
-	err := q.Take(&c).Error
+	err := s.forUpdate(s.db.WithContext(ctx).Where("id = ? AND sub_account_id = ?", id, subAccountID)).Take(&c).Error
 	return c, dbError("load connection", err)
+}
+
+// forUpdate locks the rows q reads until the transaction ends, on PostgreSQL inside Tx;
+// SQLite's immediate transactions already take turns.
+func (s *Store) forUpdate(q *gorm.DB) *gorm.DB {
+	if s.dialect == DialectPostgres && s.inTx {
+		return q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return q
 }
 
 // ConnectionOf returns the connection of provider user externalUserID in sub-account

@@ -159,9 +159,6 @@ func (s *Store) Dialect() string { return s.dialect }
 // Now is the store's clock, in UTC.
 func (s *Store) Now() time.Time { return s.clock.Now().UTC() }
 
-// Clock is the clock the store stamps rows with.
-func (s *Store) Clock() providers.Clock { return s.clock }
-
 // Tx runs fn in one database transaction: every store method called on tx commits with the
 // others or not at all. Inside a transaction, Tx joins it rather than nesting. fn's error
 // (or a panic) rolls back.

@@ -61,8 +61,9 @@ var (
 	ErrFlowUsed = errors.New("models: sign-in state already used")
 )
 
-// HashState is the form in which a flow's state is kept: the state itself travels to the
-// provider and back and is never stored.
+// HashState is the form in which a flow's state is looked up: the state itself travels to
+// the provider and back. (gothic's session, kept in the row until the callback claims the
+// flow, holds the dialog URL with the state; a claim also needs the flow's own user.)
 func HashState(state string) string {
 	sum := sha256.Sum256([]byte(state))
 	return hex.EncodeToString(sum[:])

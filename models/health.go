@@ -94,13 +94,6 @@ func (s *Store) CloseIncident(ctx context.Context, id int64, now time.Time) (boo
 	return res.RowsAffected == 1, dbError("close incident", res.Error)
 }
 
-// ConnectionsOfIncident returns the connections whose failed checks belonged to incident id.
-func (sys System) ConnectionsOfIncident(ctx context.Context, id int64) ([]Connection, error) {
-	var cs []Connection
-	err := sys.s.db.WithContext(ctx).Where("incident_id = ?", id).Order("id").Find(&cs).Error
-	return cs, dbError("load connections of incident", err)
-}
-
 // Incident returns incident id.
 func (s *Store) Incident(ctx context.Context, id int64) (ProviderIncident, error) {
 	var in ProviderIncident
@@ -186,10 +179,7 @@ func (s *Store) JoinIncident(ctx context.Context, id int64, connectionIDs []int6
 	var cs []Connection
 	q := s.db.WithContext(ctx).Where("id IN ? AND unreachable_since IS NOT NULL AND status <> ? AND (incident_id IS NULL OR incident_id <> ?)",
 		connectionIDs, StatusDisconnected, id)
-	if s.dialect == DialectPostgres && s.inTx {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	if err := q.Order("id").Find(&cs).Error; err != nil {
+	if err := s.forUpdate(q).Order("id").Find(&cs).Error; err != nil {
 		return nil, dbError("load connections joining incident", err)
 	}
 	if len(cs) == 0 {

@@ -300,12 +300,12 @@ func (sys System) MarkEmailFailed(ctx context.Context, id int64, lease time.Time
 	return res.RowsAffected == 1, nil
 }
 
-// HeldDigestUsers returns the ids of the users with emails held for their digest.
-func (sys System) HeldDigestUsers(ctx context.Context) ([]int64, error) {
-	var ids []int64
-	err := sys.s.db.WithContext(ctx).Model(&OutboxEmail{}).Distinct("user_id").
-		Where("status = ? AND digest AND user_id IS NOT NULL", EmailPending).Order("user_id").Pluck("user_id", &ids).Error
-	return ids, dbError("load digest users", err)
+// HeldDigestUsers returns the users with emails held for their digest, in one query.
+func (sys System) HeldDigestUsers(ctx context.Context) ([]User, error) {
+	var users []User
+	held := sys.s.db.Model(&OutboxEmail{}).Select("user_id").Where("status = ? AND digest AND user_id IS NOT NULL", EmailPending)
+	err := sys.s.db.WithContext(ctx).Where("id IN (?)", held).Order("id").Find(&users).Error
+	return users, dbError("load digest users", err)
 }
 
 // HeldEmails returns the emails held for user userID's digest, oldest first, with bodies.

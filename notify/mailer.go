@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	netmail "net/mail"
 	"net/url"
 	"strconv"
@@ -218,21 +217,4 @@ func (m *SMTPMailer) scrub(s string) string {
 		s = strings.ReplaceAll(s, secret, "[redacted]")
 	}
 	return s
-}
-
-// LogMailer sends nothing: it logs that an email would go out (kind and Message-ID, never
-// the address or body) and reports success. For development without SMTP_URL, where the
-// emails are read at /dev/mail.
-type LogMailer struct {
-	Log *slog.Logger
-}
-
-// Send logs msg and returns nil.
-func (l LogMailer) Send(ctx context.Context, msg Message) error {
-	log := l.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	log.InfoContext(ctx, "email kept, not sent (no SMTP_URL): read it at /dev/mail", "message_id", msg.MessageID)
-	return nil
 }

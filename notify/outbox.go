@@ -44,8 +44,8 @@ type Config struct {
 	Store *models.Store
 	// BaseURL is Relink's public URL: the emails' links start with it.
 	BaseURL *url.URL
-	// Mailer sends the emails. Nil leaves them pending in the outbox (where /dev/mail shows
-	// them); LogMailer marks them sent without sending anything.
+	// Mailer sends the emails. Nil leaves them pending in the outbox, where /dev/mail shows
+	// them.
 	Mailer Mailer
 	Log    *slog.Logger
 	// Kick asks for prompt delivery after a transaction that queued emails committed (the
@@ -126,12 +126,13 @@ func (o *Outbox) Queue(ctx context.Context, tx *models.Store, n connection.Notic
 		}
 	}
 	now := tx.Now().Truncate(time.Second)
+	links := o.links(c)
 	var rows []models.OutboxEmail
 	for _, rc := range recipients {
 		if rc.Mode == models.NotifyOff {
 			continue
 		}
-		in := input{notice: n, sub: sub, recipient: rc, now: now, links: o.links(c)}
+		in := input{notice: n, sub: sub, recipient: rc, now: now, links: links}
 		if n.Kind == connection.NoticeReconnected {
 			kind, told := priorKinds[rc.UserID]
 			if !told {
@@ -329,16 +330,12 @@ func (o *Outbox) SendDigests(ctx context.Context, now time.Time) (int, error) {
 		return 0, err
 	}
 	written := 0
-	for _, userID := range users {
+	for _, u := range users {
 		wrote := false
 		err := o.store.Tx(ctx, func(tx *models.Store) error {
 			sys := tx.System()
-			held, err := sys.HeldEmails(ctx, userID)
+			held, err := sys.HeldEmails(ctx, u.ID)
 			if err != nil || len(held) == 0 {
-				return err
-			}
-			u, err := tx.UserByID(ctx, userID)
-			if err != nil {
 				return err
 			}
 			ct := composeDigest(digestInput{user: u, held: held, now: now, links: o.links})
