@@ -205,7 +205,7 @@ func (s *Service) applyCheck(ctx context.Context, tx *models.Store, t Tenant, se
 	case pe == nil:
 		queued, err = s.checkPassed(ctx, tx, t, &conn, was, out.info, assets, now)
 	default:
-		queued, err = s.checkFailed(ctx, tx, t, &conn, was, pe, now)
+		queued, err = s.checkFailed(ctx, tx, t, &conn, was, pe, "The health check failed", now)
 	}
 	if err != nil {
 		return Result{}, 0, err
@@ -290,7 +290,7 @@ func recoveredDetail(c models.Connection, was before, status models.Status) stri
 
 // checkFailed saves a failed check: a transient failure degrades a working connection and
 // backs off; anything else follows Classify.
-func (s *Service) checkFailed(ctx context.Context, tx *models.Store, t Tenant, conn *models.Connection, was before, pe *providers.Error, now time.Time) (int, error) {
+func (s *Service) checkFailed(ctx context.Context, tx *models.Store, t Tenant, conn *models.Connection, was before, pe *providers.Error, detail string, now time.Time) (int, error) {
 	effect, status := Classify(pe.Reason)
 	conn.ConsecutiveFailures++
 	conn.TotalFailures++
@@ -337,10 +337,7 @@ func (s *Service) checkFailed(ctx context.Context, tx *models.Store, t Tenant, c
 			withProblem(e, pe)
 			e.OldStatus, e.NewStatus = was.status, status
 			// The reason is shown in words beside the detail, which says what found it.
-			e.Detail = "The health check failed"
-			if pe.Op == "deauthorize_callback" {
-				e.Detail = ProviderLabel(conn.Provider) + " called Relink back: the app was removed"
-			}
+			e.Detail = detail
 			if pe.Scope != "" {
 				e.Detail += " Missing permission: " + pe.Scope
 			}

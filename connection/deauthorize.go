@@ -35,7 +35,7 @@ func (s *Service) AppRemoved(ctx context.Context, provider, externalUserID strin
 				continue
 			}
 			was := beforeOf(c)
-			n, err := s.checkFailed(ctx, tx, t, &c, was, pe, s.now())
+			n, err := s.checkFailed(ctx, tx, t, &c, was, pe, ProviderLabel(provider)+" called Relink back: the app was removed", s.now())
 			if err != nil {
 				return err
 			}

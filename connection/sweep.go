@@ -80,6 +80,8 @@ type providerRun struct {
 	stopped              bool
 	probesLeft           int
 	checked, unavailable int
+	// since is when the sweep began: its failed checks are those after it.
+	since time.Time
 	// opening is set while one group declares the incident, so that no other does too;
 	// openedHere marks an incident declared by this sweep, whose failures it already counts.
 	opening, openedHere bool
@@ -117,7 +119,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 		for name, conns := range byProvider {
 			run := runs[name]
 			if run == nil {
-				run = &providerRun{name: name}
+				run = &providerRun{name: name, since: now}
 				runs[name] = run
 			}
 			g.Go(func() error { return s.sweepProvider(gctx, run, conns, &st, &mu) })
@@ -161,7 +163,7 @@ func (s *Service) sweepRuns(ctx context.Context, st *SweepStats) (map[string]*pr
 			}
 			continue
 		}
-		runs[in.Provider] = &providerRun{name: in.Provider, incident: &in, probesLeft: incidentProbes}
+		runs[in.Provider] = &providerRun{name: in.Provider, incident: &in, probesLeft: incidentProbes, since: now}
 	}
 	return runs, nil
 }
@@ -598,7 +600,7 @@ func (s *Service) maybeOpenIncident(ctx context.Context, run *providerRun, st *S
 	mu.Unlock()
 	// The connections whose checks just failed belong to it, in groups of sweepTx so that
 	// no transaction holds the database long.
-	touched, err := s.store.System().UnreachableSince(ctx, run.name, now.Add(-10*time.Minute))
+	touched, err := s.store.System().UnreachableSince(ctx, run.name, run.since)
 	if err != nil {
 		return err
 	}
